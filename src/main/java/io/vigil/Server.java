@@ -1,0 +1,166 @@
+package io.vigil;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vigil.alert.AlertService;
+import io.vigil.api.AlertsHandler;
+import io.vigil.api.ApiKeyAuth;
+import io.vigil.api.ApiKeysHandler;
+import io.vigil.api.ApiRouter;
+import io.vigil.api.HealthHandler;
+import io.vigil.api.OperatorKey;
+import io.vigil.api.RulesHandler;
+import io.vigil.config.VigilConfig;
+import io.vigil.delivery.Backoff;
+import io.vigil.delivery.Channels;
+import io.vigil.delivery.DeliveryWorker;
+import io.vigil.delivery.HttpTransport;
+import io.vigil.delivery.TargetGuard;
+import io.vigil.engine.RuleCompiler;
+import io.vigil.engine.RuleEngine;
+import io.vigil.ingest.EventParser;
+import io.vigil.ingest.EventValidator;
+import io.vigil.ingest.EventsHandler;
+import io.vigil.store.AlertStore;
+import io.vigil.store.ApiKeyStore;
+import io.vigil.store.Database;
+import io.vigil.store.EventJournal;
+import io.vigil.store.Outbox;
+import io.vigil.template.Templates;
+import java.time.Clock;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds Vigil from its configuration with plain constructors, in the order of the data
+ * flow, and starts and stops it. {@link #start()} completes when the server listens;
+ * {@link #stop()} stops taking requests, finishes what was accepted, and stops the
+ * database last. Tests start it exactly as {@code Main} does.
+ */
+public final class Server {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+  private final VigilConfig config;
+  private final Clock clock;
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private Database database;
+  private EventJournal journal;
+  private RuleEngine engine;
+  private DeliveryWorker delivery;
+  private HttpTransport http;
+  private HttpServer server;
+
+  public Server(VigilConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+    this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(16));
+  }
+
+  public Future<Void> start() {
+    long started = System.nanoTime();
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmGcMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    VigilConfig.DeliveryConfig dc = config.delivery();
+    http = new HttpTransport(vertx, new TargetGuard(dc.allowPrivateTargets()), dc.timeout(), dc.maxResponseBytes(), clock);
+    Channels channels;
+    try {
+      channels = Channels.build(config.channels(), http, clock);
+    } catch (RuntimeException e) {
+      return vertx.close().transform(v -> Future.failedFuture(e));
+    }
+    return Database.start(vertx, config)
+        .compose(db -> {
+          database = db;
+          log.info("data: {}", db.description());
+          ApiKeyStore keys = new ApiKeyStore(db.pool());
+          return OperatorKey.bootstrap(vertx, config, keys).map(source -> {
+            log.info("operator API key (tenant default, every scope) from {}", source);
+            return keys;
+          });
+        })
+        .compose(keys -> {
+          Templates templates;
+          try {
+            templates = new Templates(config.templatesDir());
+          } catch (java.io.IOException e) {
+            return Future.failedFuture(e);
+          }
+          Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
+              bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
+          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, templates, dc,
+              config.http().publicUrl(), clock, backoff);
+          AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels.names(),
+              clock, delivery::wake);
+          journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
+              config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
+          engine = new RuleEngine(vertx, config, journal, alerts, new RuleCompiler(channels.names(), clock), clock);
+          return engine.start().compose(v -> listen(keys, alerts));
+        })
+        .onSuccess(v -> {
+          delivery.start();
+          log.info("channels: {}", channels.all().isEmpty() ? "none configured"
+              : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
+          log.info("listening on port {} (started in {} ms)", server.actualPort(),
+              (System.nanoTime() - started) / 1_000_000);
+        })
+        .recover(e -> stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> listen(ApiKeyStore keys, AlertService alerts) {
+    ApiKeyAuth auth = new ApiKeyAuth(keys, clock);
+    ApiRouter api = new ApiRouter(vertx, config.ingest().maxBodyBytes(), auth);
+    EventParser parser = new EventParser(config.ingest().maxJsonDepth(), config.ingest().maxStringLength(),
+        config.ingest().maxEventsPerRequest());
+    EventValidator validator = new EventValidator(new com.fasterxml.jackson.databind.ObjectMapper(),
+        config.ingest().maxLateness(), config.ingest().maxSkew());
+    api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics));
+    new AlertsHandler(alerts).mount(api.router());
+    new ApiKeysHandler(keys, auth, clock).mount(api.router());
+    new RulesHandler(engine).mount(api.router());
+    new HealthHandler(database.pool(), engine, metrics).mount(api.router());
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.http().host())
+        .setPort(config.http().port())
+        .setCompressionSupported(true)
+        .setIdleTimeout(120)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS));
+    return server.requestHandler(api.router()).listen().mapEmpty();
+  }
+
+  /** The port the server listens on (the chosen one when configured as 0). */
+  public int port() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  public VigilConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops in order: no new requests (in-flight ones finish), the journal's last commits,
+   * the engine's queued events and their alerts, deliveries in flight, the database.
+   */
+  public Future<Void> stop() {
+    Future<Void> f = server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
+    return f.transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
+        .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
+        .transform(v -> http == null ? Future.succeededFuture() : http.close())
+        .transform(v -> database == null ? Future.succeededFuture() : database.stop())
+        .transform(v -> vertx.close())
+        .onComplete(v -> log.info("stopped"));
+  }
+}

@@ -1,0 +1,27 @@
+package io.vigil.alert;
+
+import io.vigil.rules.Event;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the engine hands to the alert stage for one raise: the rule's policy resolved from
+ * its metadata, and whether the raise fell inside the rule's {@code @cooldown} (then it
+ * only counts an occurrence). {@code eventSeq} is the journal position of the event being
+ * processed when the rule fired (0 when a timer fired it).
+ */
+public record RaisedAlert(
+    String tenant,
+    String rule,
+    String key,
+    String severity,
+    String summary,
+    List<String> tags,
+    List<String> channels,
+    Optional<String> template,
+    List<Event> evidence,
+    long time,
+    long eventSeq,
+    Duration cooldown,
+    boolean withinCooldown) {}

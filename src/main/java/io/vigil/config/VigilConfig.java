@@ -1,0 +1,62 @@
+package io.vigil.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The effective configuration: {@code vigil.yaml} overridden by {@code VIGIL_*} environment
+ * variables, validated as a whole by {@link ConfigLoader}. Immutable; secrets are {@link Secret}.
+ */
+public record VigilConfig(
+    HttpConfig http,
+    Path dataDir,
+    DbConfig db,
+    Path rulesDir,
+    Path templatesDir,
+    Optional<Secret> adminToken,
+    IngestConfig ingest,
+    EngineConfig engine,
+    DeliveryConfig delivery,
+    List<ChannelConfig> channels,
+    List<String> defaultChannels,
+    Map<String, TenantConfig> tenants) {
+
+  /** Channels for alerts of a rule that names none: the tenant's own list, else the global one. */
+  public List<String> defaultChannelsFor(String tenant) {
+    TenantConfig t = tenants.get(tenant);
+    return t != null && t.defaultChannels() != null ? t.defaultChannels() : defaultChannels;
+  }
+
+  public record HttpConfig(String host, int port, Optional<String> publicUrl) {}
+
+  /** {@code url} absent means the embedded PostgreSQL in the data directory. */
+  public record DbConfig(Optional<Secret> url, int poolSize, Duration connectTimeout, int embeddedPort) {}
+
+  public record IngestConfig(
+      long maxBodyBytes,
+      int maxEventsPerRequest,
+      int maxJsonDepth,
+      int maxStringLength,
+      Duration maxLateness,
+      Duration maxSkew,
+      int queueMax,
+      int batchMaxRows) {}
+
+  public record EngineConfig(Duration tick, int inboxMax, int maxEvidence) {}
+
+  public record DeliveryConfig(
+      boolean allowPrivateTargets,
+      int concurrency,
+      Duration pollInterval,
+      Duration lease,
+      Duration timeout,
+      RetryConfig retry,
+      long maxResponseBytes) {}
+
+  public record RetryConfig(Duration initial, Duration max, int maxAttempts) {}
+
+  public record TenantConfig(List<String> defaultChannels) {}
+}

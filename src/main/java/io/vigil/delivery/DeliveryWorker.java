@@ -1,0 +1,191 @@
+package io.vigil.delivery;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vigil.config.VigilConfig.DeliveryConfig;
+import io.vigil.store.Outbox;
+import io.vigil.template.MessageModel;
+import io.vigil.template.Templates;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers what the outbox holds: claims due rows (polling, and at once when the alert
+ * stage says new ones exist), renders each message, sends it through its channel with a
+ * deadline, and records the outcome: delivered, failed for good, or pending again after a
+ * backoff. At most {@code delivery.concurrency} attempts run at once, so a slow channel
+ * occupies slots, never the event loop, and never ingestion.
+ */
+public final class DeliveryWorker {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryWorker.class);
+
+  private final Vertx vertx;
+  private final Outbox outbox;
+  private final Channels channels;
+  private final Templates templates;
+  private final DeliveryConfig config;
+  private final Optional<String> publicUrl;
+  private final Clock clock;
+  private final Backoff backoff;
+  private Context context;
+  private long poller = -1;
+  private boolean polling;
+  private boolean pollAgain;
+  private boolean stopping;
+  private int inFlight;
+  private Promise<Void> drained;
+
+  public DeliveryWorker(
+      Vertx vertx, Outbox outbox, Channels channels, Templates templates, DeliveryConfig config,
+      Optional<String> publicUrl, Clock clock, Backoff backoff) {
+    this.vertx = vertx;
+    this.outbox = outbox;
+    this.channels = channels;
+    this.templates = templates;
+    this.config = config;
+    this.publicUrl = publicUrl;
+    this.clock = clock;
+    this.backoff = backoff;
+  }
+
+  public void start() {
+    context = vertx.getOrCreateContext();
+    context.runOnContext(v -> {
+      poller = vertx.setPeriodic(config.pollInterval().toMillis(), t -> poll());
+      poll();
+    });
+  }
+
+  /** New deliveries exist: look now rather than at the next poll. */
+  public void wake() {
+    if (context != null) {
+      context.runOnContext(v -> poll());
+    }
+  }
+
+  private void poll() {
+    if (stopping) {
+      return;
+    }
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    int free = config.concurrency() - inFlight;
+    if (free <= 0) {
+      return;
+    }
+    polling = true;
+    pollAgain = false;
+    Instant now = clock.instant();
+    outbox.claim(now, now.plus(config.lease()), free).onComplete(ar -> {
+      polling = false;
+      if (ar.failed()) {
+        log.warn("claiming deliveries failed: {}", ar.cause().toString());
+        return;
+      }
+      ar.result().forEach(this::deliver);
+      if (!stopping && (pollAgain || ar.result().size() == free)) {
+        poll();
+      }
+    });
+  }
+
+  private void deliver(Outbox.Claimed d) {
+    inFlight++;
+    Instant started = clock.instant();
+    Optional<Channel> channel = channels.get(d.channel());
+    Future<DeliveryResult> attempt;
+    if (channel.isEmpty()) {
+      attempt = Future.succeededFuture(
+          DeliveryResult.failed("unknown_channel: channel '" + d.channel() + "' is not configured"));
+    } else {
+      Channel ch = channel.get();
+      attempt = render(d, ch)
+          .compose(text -> {
+            try {
+              return ch.send(new OutboundMessage(d.id(), d.attempt(), "alert." + d.kind(), d.alert(), text));
+            } catch (RuntimeException e) {
+              return Future.failedFuture(e);
+            }
+          })
+          .recover(e -> {
+            log.error("channel {} threw on delivery {}", d.channel(), d.id(), e);
+            return Future.succeededFuture(DeliveryResult.retry("internal error in channel " + d.channel()));
+          });
+    }
+    attempt.compose(result -> record(d, started, result))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            // The lease runs out and the row is claimed again: at-least-once, never lost.
+            log.warn("recording delivery {} failed: {}", d.id(), ar.cause().toString());
+          }
+          inFlight--;
+          if (stopping && inFlight == 0 && drained != null) {
+            drained.tryComplete();
+          }
+          poll();
+        });
+  }
+
+  private Future<String> render(Outbox.Claimed d, Channel ch) {
+    Map<String, Object> model = MessageModel.of(d.alert(), ch.name(), ch.type(), publicUrl);
+    return vertx.executeBlocking(() -> {
+      try {
+        return templates.render(templates.resolve(ch.type(), Optional.ofNullable(d.template())), model);
+      } catch (Exception e) {
+        log.warn("template for channel={} failed, sending the built-in message instead: {}", ch.name(), e.getMessage());
+        return templates.renderFallback(model);
+      }
+    }, false);
+  }
+
+  private Future<Void> record(Outbox.Claimed d, Instant started, DeliveryResult result) {
+    Instant now = clock.instant();
+    if (result instanceof DeliveryResult.Delivered ok) {
+      log.debug("delivered alert={} channel={} attempt={}", d.alert().getString("id"), d.channel(), d.attempt());
+      return outbox.record(d.id(), d.attempt(), started, now, "delivered", "delivered", ok.statusCode(), null, null);
+    }
+    if (result instanceof DeliveryResult.Retry retry && d.attempt() < config.retry().maxAttempts()) {
+      Duration wait = backoff.delay(d.attempt(), retry.retryAfter());
+      log.warn("delivery failed alert={} channel={} attempt={} retryIn={} error={}",
+          d.alert().getString("id"), d.channel(), d.attempt(), wait, retry.error());
+      return outbox.record(d.id(), d.attempt(), started, now, "pending", "retry", retry.statusCode(),
+          retry.error(), now.plus(wait));
+    }
+    String error = result instanceof DeliveryResult.Retry r
+        ? "gave up after " + d.attempt() + " attempts: " + r.error()
+        : ((DeliveryResult.Failed) result).error();
+    log.error("delivery failed for good alert={} channel={} attempt={} error={}",
+        d.alert().getString("id"), d.channel(), d.attempt(), error);
+    return outbox.record(d.id(), d.attempt(), started, now, "failed", "failed", result.statusCode(), error, null);
+  }
+
+  /** Stops claiming and waits for attempts in flight to finish (their leases cover a crash). */
+  public Future<Void> stop() {
+    Promise<Void> done = Promise.promise();
+    if (context == null) {
+      return Future.succeededFuture();
+    }
+    context.runOnContext(v -> {
+      stopping = true;
+      if (poller >= 0) {
+        vertx.cancelTimer(poller);
+      }
+      if (inFlight == 0) {
+        done.complete();
+      } else {
+        drained = done;
+        vertx.setTimer(config.timeout().toMillis() + 5_000, t -> done.tryComplete());
+      }
+    });
+    return done.future();
+  }
+}

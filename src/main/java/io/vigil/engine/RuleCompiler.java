@@ -1,0 +1,385 @@
+package io.vigil.engine;
+
+import io.vigil.config.ConfigLoader;
+import io.vigil.config.Durations;
+import io.vigil.rules.Severity;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.drools.base.definitions.rule.impl.RuleImpl;
+import org.drools.base.util.TimeIntervalParser;
+import org.drools.compiler.kie.builder.impl.DrlProject;
+import org.kie.api.KieServices;
+import org.kie.api.builder.KieBuilder;
+import org.kie.api.builder.KieFileSystem;
+import org.kie.api.builder.Message;
+import org.kie.api.builder.ReleaseId;
+import org.kie.api.builder.model.KieModuleModel;
+import org.kie.api.conf.EventProcessingOption;
+import org.kie.api.definition.KiePackage;
+import org.kie.api.definition.rule.Rule;
+import org.kie.api.runtime.KieContainer;
+import org.kie.api.runtime.conf.ClockTypeOption;
+import org.kie.internal.builder.InternalKieBuilder;
+
+/**
+ * Compiles DRL files into a {@link RuleSet}. A file that fails (Drools errors, bad
+ * metadata, a rule name used twice) is left out with every error located by file, line
+ * and column, and the rest still load: one broken file never takes the others down.
+ *
+ * <p>Every build gets a new in-memory release id, so a running container can later be
+ * moved to it in place. Builds use the classic DRL (MVEL) compiler, without a kmodule.xml.
+ */
+public final class RuleCompiler {
+  static final String RULES_ROOT = "src/main/resources/rules/";
+  private static final String DECLARATIONS = "src/main/resources/io/vigil/rules/vigil-declarations.drl";
+  /** Events and alerts stay in a session this much longer than the longest window. */
+  static final Duration EXPIRY_SLACK = Duration.ofMinutes(1);
+
+  private static final AtomicLong BUILDS = new AtomicLong();
+  private static final Pattern PARSER_POSITION = Pattern.compile("Line (\\d+):(\\d+)");
+  private static final Pattern QUOTED = Pattern.compile("'([^'\\s]+)'");
+  private static final Pattern METHOD = Pattern.compile("\\.(\\w+)\\(\\)");
+  private static final Pattern EXPRESSION = Pattern.compile("Unable to Analyse Expression (.+?):");
+  private static final Pattern WINDOW = Pattern.compile("window:time\\s*\\(\\s*([^)]+?)\\s*\\)");
+  private static final Pattern TEMPORAL =
+      Pattern.compile(
+          "\\b(?:after|before|coincides|during|finishes|finishedby|includes|meets|metby|overlaps"
+              + "|overlappedby|starts|startedby)\\s*\\[([^\\]]+)\\]");
+  private static final Pattern TEMPLATE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  private final KieServices ks = KieServices.Factory.get();
+  private final Set<String> knownChannels;
+  private final Clock clock;
+
+  public RuleCompiler(Set<String> knownChannels, Clock clock) {
+    this.knownChannels = Set.copyOf(knownChannels);
+    this.clock = clock;
+  }
+
+  /** Compiles the given files (name to DRL text); never throws for bad DRL. */
+  public RuleSet compile(Map<String, String> files) {
+    Map<String, String> candidates = new TreeMap<>(files);
+    Map<String, List<RuleError>> failed = new TreeMap<>();
+    for (int round = 0; round <= files.size() + 1; round++) {
+      Duration retention = retentionOf(candidates.values());
+      ReleaseId releaseId = ks.newReleaseId("io.vigil", "rules", "1.0." + BUILDS.incrementAndGet());
+      Map<String, List<RuleError>> errors = build(releaseId, candidates, retention);
+      List<RuleInfo> rules = new ArrayList<>();
+      List<String> warnings = new ArrayList<>();
+      if (errors.isEmpty()) {
+        errors = inspect(releaseId, candidates, rules, warnings);
+      }
+      if (errors.isEmpty()) {
+        return new RuleSet(
+            "v" + releaseId.getVersion().substring("1.0.".length()),
+            clock.instant(), releaseId, rules, failed, warnings, retention);
+      }
+      ks.getRepository().removeKieModule(releaseId);
+      errors.forEach(
+          (file, list) -> {
+            failed.computeIfAbsent(file, f -> new ArrayList<>()).addAll(list);
+            candidates.remove(file);
+          });
+    }
+    throw new IllegalStateException("rule compilation did not converge");
+  }
+
+  /** Builds the module; returns errors by file (empty on success). */
+  private Map<String, List<RuleError>> build(ReleaseId releaseId, Map<String, String> files, Duration retention) {
+    KieFileSystem kfs = ks.newKieFileSystem();
+    kfs.generateAndWritePomXML(releaseId);
+    kfs.write(DECLARATIONS, declarations(retention));
+    files.forEach((name, text) -> kfs.write(RULES_ROOT + name, text));
+    KieModuleModel module = ks.newKieModuleModel();
+    module
+        .newKieBaseModel("vigil")
+        .setDefault(true)
+        .setEventProcessingMode(EventProcessingOption.STREAM)
+        .addPackage("*")
+        .newKieSessionModel("vigil-session")
+        .setDefault(true)
+        .setClockType(ClockTypeOption.PSEUDO);
+    KieBuilder builder =
+        ((InternalKieBuilder) ks.newKieBuilder(kfs)).withKModuleModel(module).buildAll(DrlProject.class);
+    Map<String, List<RuleError>> errors = new LinkedHashMap<>();
+    for (Message m : builder.getResults().getMessages(Message.Level.ERROR)) {
+      String file = fileOf(m.getPath(), files);
+      RuleError e = locate(file, m, files.get(file));
+      errors.computeIfAbsent(file, f -> new ArrayList<>()).add(e);
+    }
+    // "Parser returned a null Package" only repeats that the file had a syntax error.
+    errors.values().forEach(list -> {
+      if (list.size() > 1) {
+        list.removeIf(e -> e.line() == 0 && e.message().startsWith("Parser returned a null Package"));
+      }
+    });
+    return errors;
+  }
+
+  private static String fileOf(String path, Map<String, String> files) {
+    if (path != null && path.startsWith("rules/") && files.containsKey(path.substring(6))) {
+      return path.substring(6);
+    }
+    // Errors Drools cannot pin on a file (e.g. a type declared twice across files) stop the
+    // whole set; name them so the operator sees why nothing loaded.
+    return path == null ? "(rule set)" : path;
+  }
+
+  private static RuleError locate(String file, Message m, String text) {
+    String message = clean(m.getText());
+    int line = Math.max(m.getLine(), 0);
+    Matcher p = PARSER_POSITION.matcher(m.getText());
+    if (p.find()) {
+      // The parser's own position is exact; its column is 0-based.
+      return new RuleError(file, Integer.parseInt(p.group(1)), Integer.parseInt(p.group(2)) + 1, message);
+    }
+    return new RuleError(file, line, columnOfToken(text, line, m.getText()), message);
+  }
+
+  /** Best effort: find the token the message complains about on the reported line. */
+  static int columnOfToken(String text, int line, String message) {
+    if (text == null || line <= 0) {
+      return 0;
+    }
+    String[] lines = text.split("\n", -1);
+    if (line > lines.length) {
+      return 0;
+    }
+    String src = lines[line - 1];
+    List<String> tokens = new ArrayList<>();
+    Matcher q = QUOTED.matcher(message);
+    while (q.find()) {
+      tokens.add(q.group(1));
+    }
+    Matcher mm = METHOD.matcher(message);
+    while (mm.find()) {
+      tokens.add(mm.group(1));
+    }
+    Matcher ex = EXPRESSION.matcher(message);
+    if (ex.find()) {
+      tokens.add(ex.group(1).trim());
+    }
+    for (String token : tokens) {
+      Matcher w = Pattern.compile("(?<![\\w$])" + Pattern.quote(token) + "(?![\\w$])").matcher(src);
+      if (w.find()) {
+        return w.start() + 1;
+      }
+    }
+    return 0;
+  }
+
+  private static String clean(String text) {
+    StringBuilder b = new StringBuilder();
+    for (String l : text.split("\n")) {
+      String t = l.trim();
+      if (t.isEmpty() || t.startsWith("[Near") || t.startsWith("^") || t.startsWith("[Line:")) {
+        continue;
+      }
+      if (b.length() > 0) {
+        b.append(' ');
+      }
+      b.append(t);
+    }
+    String s = b.toString().replaceAll("\\s*: \\[Rule name='[^']*'\\]\\s*$", "");
+    return s.length() > 500 ? s.substring(0, 500) + "..." : s;
+  }
+
+  /** Reads every rule out of the built module: metadata, names, and their problems. */
+  private Map<String, List<RuleError>> inspect(
+      ReleaseId releaseId, Map<String, String> files, List<RuleInfo> out, List<String> warnings) {
+    Map<String, List<RuleError>> errors = new LinkedHashMap<>();
+    KieContainer container = ks.newKieContainer(releaseId);
+    Map<String, String> seen = new HashMap<>();
+    List<Rule> all = new ArrayList<>();
+    for (KiePackage p : container.getKieBase().getKiePackages()) {
+      all.addAll(p.getRules());
+    }
+    all.sort((a, b) -> fileOfRule(a, files).compareTo(fileOfRule(b, files)));
+    for (Rule rule : all) {
+      String file = fileOfRule(rule, files);
+      String text = files.getOrDefault(file, "");
+      String previous = seen.putIfAbsent(rule.getName(), file);
+      if (previous != null) {
+        int[] at = position(text, rule.getName(), "rule");
+        errors.computeIfAbsent(file, f -> new ArrayList<>())
+            .add(new RuleError(file, at[0], at[1],
+                "rule name \"" + rule.getName() + "\" is already used in " + previous
+                    + "; rule names must be unique across the rule set"));
+        continue;
+      }
+      List<RuleError> problems = new ArrayList<>();
+      RuleMetadata meta = metadata(rule, file, text, problems, warnings);
+      if (!problems.isEmpty()) {
+        errors.computeIfAbsent(file, f -> new ArrayList<>()).addAll(problems);
+        continue;
+      }
+      out.add(new RuleInfo(rule.getName(), file, rule.getPackageName(), Map.copyOf(rule.getMetaData()), meta));
+    }
+    container.dispose();
+    return errors;
+  }
+
+  private static String fileOfRule(Rule rule, Map<String, String> files) {
+    if (rule instanceof RuleImpl impl && impl.getResource() != null) {
+      String path = impl.getResource().getSourcePath();
+      if (path != null && path.startsWith("rules/")) {
+        return path.substring(6);
+      }
+    }
+    return "(rule set)";
+  }
+
+  private RuleMetadata metadata(Rule rule, String file, String text, List<RuleError> problems, List<String> warnings) {
+    Map<String, Object> m = rule.getMetaData();
+    String severity = "medium";
+    if (m.containsKey("severity")) {
+      Optional<Severity> s = Severity.parse(String.valueOf(m.get("severity")));
+      if (s.isEmpty()) {
+        problems.add(metaError(file, text, rule, "severity",
+            "@severity(\"" + m.get("severity") + "\") is not one of " + Severity.labels()));
+      } else {
+        severity = s.get().label();
+      }
+    }
+    List<String> channels = split(m.get("channels"));
+    for (String c : channels) {
+      if (!ConfigLoader.NAME.matcher(c).matches()) {
+        problems.add(metaError(file, text, rule, "channels", "@channels names '" + c + "', which is not a valid channel name"));
+      } else if (!knownChannels.contains(c)) {
+        warnings.add(file + ": rule \"" + rule.getName() + "\" names channel '" + c
+            + "', which is not configured; its deliveries will fail with unknown_channel");
+      }
+    }
+    Optional<String> template = Optional.empty();
+    if (m.containsKey("template")) {
+      String t = String.valueOf(m.get("template")).trim();
+      if (!TEMPLATE_NAME.matcher(t).matches()) {
+        problems.add(metaError(file, text, rule, "template",
+            "@template(\"" + t + "\") must be a plain name: letters, digits, '-' or '_'"));
+      } else {
+        template = Optional.of(t);
+      }
+    }
+    Duration cooldown = Duration.ZERO;
+    if (m.containsKey("cooldown")) {
+      try {
+        cooldown = Durations.parse(String.valueOf(m.get("cooldown")));
+      } catch (IllegalArgumentException e) {
+        problems.add(metaError(file, text, rule, "cooldown", "@cooldown: " + e.getMessage()));
+      }
+    }
+    return new RuleMetadata(severity, channels, template, split(m.get("tags")), cooldown);
+  }
+
+  private static RuleError metaError(String file, String text, Rule rule, String key, String message) {
+    int[] ruleAt = position(text, rule.getName(), "rule");
+    int[] at = positionAfter(text, ruleAt[0], "@" + key);
+    return new RuleError(file, at[0] > 0 ? at[0] : ruleAt[0], at[0] > 0 ? at[1] : ruleAt[1], message);
+  }
+
+  /** Line and column (1-based) of {@code rule "name"} or {@code rule name} in the text. */
+  static int[] position(String text, String name, String keyword) {
+    Pattern p = Pattern.compile("(?m)^\\s*" + keyword + "\\s+(\"" + Pattern.quote(name) + "\"|'"
+        + Pattern.quote(name) + "'|" + Pattern.quote(name) + "(?=\\s))");
+    Matcher m = p.matcher(text);
+    return m.find() ? lineColumn(text, m.start(1)) : new int[] {0, 0};
+  }
+
+  private static int[] positionAfter(String text, int fromLine, String token) {
+    if (fromLine <= 0) {
+      return new int[] {0, 0};
+    }
+    int offset = 0;
+    for (int i = 1; i < fromLine; i++) {
+      offset = text.indexOf('\n', offset) + 1;
+    }
+    int at = text.indexOf(token + "(", offset);
+    int end = text.indexOf("\nend", offset);
+    if (at < 0 || (end >= 0 && at > end)) {
+      return new int[] {0, 0};
+    }
+    return lineColumn(text, at);
+  }
+
+  private static int[] lineColumn(String text, int offset) {
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < offset; i++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return new int[] {line, offset - lineStart + 1};
+  }
+
+  static List<String> split(Object value) {
+    if (value == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : String.valueOf(value).split(",")) {
+      if (!s.isBlank()) {
+        out.add(s.trim());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** The longest window, temporal-operator range or cooldown written in any of the texts. */
+  static Duration retentionOf(Iterable<String> texts) {
+    long longest = 0;
+    for (String text : texts) {
+      Matcher w = WINDOW.matcher(text);
+      while (w.find()) {
+        longest = Math.max(longest, interval(w.group(1)));
+      }
+      Matcher t = TEMPORAL.matcher(text);
+      while (t.find()) {
+        for (String part : t.group(1).split(",")) {
+          longest = Math.max(longest, interval(part));
+        }
+      }
+      Matcher c = Pattern.compile("@cooldown\\s*\\(\\s*\"([^\"]*)\"").matcher(text);
+      while (c.find()) {
+        try {
+          longest = Math.max(longest, Durations.parse(c.group(1)).toMillis());
+        } catch (IllegalArgumentException ignored) {
+          // reported as a metadata error once the file compiles
+        }
+      }
+    }
+    return Duration.ofMillis(longest);
+  }
+
+  private static long interval(String text) {
+    try {
+      long[] v = TimeIntervalParser.parse(text.trim());
+      long max = 0;
+      for (long x : v) {
+        max = Math.max(max, Math.abs(x));
+      }
+      return max;
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static String declarations(Duration retention) {
+    long expiresMs = retention.plus(EXPIRY_SLACK).toMillis();
+    return "package io.vigil.rules;\n\n"
+        + "declare Event\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n\n"
+        + "declare Alert\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n";
+  }
+}

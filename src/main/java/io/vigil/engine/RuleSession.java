@@ -1,0 +1,160 @@
+package io.vigil.engine;
+
+import io.vigil.alert.RaisedAlert;
+import io.vigil.rules.AlertRaise;
+import io.vigil.rules.Alerts;
+import io.vigil.rules.Event;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.kie.api.runtime.KieContainer;
+import org.kie.api.runtime.KieSession;
+import org.kie.api.time.SessionPseudoClock;
+
+/**
+ * One tenant's Drools session in STREAM mode on the pseudo clock, without threads: the
+ * caller owns it from one thread. It is the same code whether the clock is moved by the
+ * wall clock (production), by a journal replay after a restart, or by hand (rule tests):
+ * the clock moves to an event's receive time before the event is inserted, and rules fire
+ * after every insert (firing once per batch would evaluate windows after the clock moved on).
+ *
+ * <p>{@code @cooldown} is kept here, on the engine clock, so a journal replay rebuilds it.
+ */
+public final class RuleSession implements AutoCloseable {
+  private final String tenant;
+  private final KieSession session;
+  private final SessionPseudoClock clock;
+  private final int maxEvidence;
+  private final List<AlertRaise> fired = new ArrayList<>();
+  /** Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. */
+  private final Map<String, Long> lastPage = new HashMap<>();
+  private RuleSet ruleSet;
+  private long operations;
+
+  public RuleSession(String tenant, KieContainer container, RuleSet ruleSet, int maxEvidence) {
+    this.tenant = tenant;
+    this.ruleSet = ruleSet;
+    this.maxEvidence = maxEvidence;
+    this.session = container.newKieSession();
+    this.clock = session.getSessionClock();
+    session.setGlobal("alerts", new Alerts(tenant, fired::add));
+  }
+
+  public String tenant() {
+    return tenant;
+  }
+
+  /** The engine clock, epoch milliseconds. */
+  public long now() {
+    return clock.getCurrentTime();
+  }
+
+  public long factCount() {
+    return session.getFactCount();
+  }
+
+  /** Moves the clock to the event's receive time (never backwards), inserts it, fires rules. */
+  public List<RaisedAlert> process(Event event) {
+    List<RaisedAlert> out = new ArrayList<>();
+    moveClock(event.getReceivedAt(), out);
+    session.insert(event);
+    session.fireAllRules();
+    collect(event.getSeq(), out);
+    if (++operations % 4096 == 0) {
+      evictCooldowns();
+    }
+    return out;
+  }
+
+  /** Moves the clock forward (timers and expirations run) and fires what became due. */
+  public List<RaisedAlert> advanceTo(long epochMillis) {
+    List<RaisedAlert> out = new ArrayList<>();
+    moveClock(epochMillis, out);
+    return out;
+  }
+
+  private void moveClock(long target, List<RaisedAlert> out) {
+    long now = clock.getCurrentTime();
+    if (target > now) {
+      clock.advanceTime(target - now, TimeUnit.MILLISECONDS);
+      session.fireAllRules();
+      collect(0, out);
+    }
+  }
+
+  private void collect(long eventSeq, List<RaisedAlert> out) {
+    if (fired.isEmpty()) {
+      return;
+    }
+    for (AlertRaise raise : fired) {
+      RuleInfo info = ruleSet.rule(raise.getRule());
+      RuleMetadata meta =
+          info != null
+              ? info.metadata()
+              : new RuleMetadata(raise.getSeverity(), List.of(), Optional.empty(), List.of(), Duration.ZERO);
+      boolean withinCooldown = withinCooldown(raise, meta.cooldown());
+      Set<String> tags = new LinkedHashSet<>(meta.tags());
+      tags.addAll(raise.getTags());
+      List<Event> evidence = raise.getEvidence();
+      if (evidence.size() > maxEvidence) {
+        evidence = evidence.subList(evidence.size() - maxEvidence, evidence.size());
+      }
+      out.add(
+          new RaisedAlert(
+              tenant,
+              raise.getRule(),
+              raise.getKey(),
+              raise.getSeverity(),
+              raise.getSummary(),
+              List.copyOf(tags),
+              meta.channels(),
+              meta.template(),
+              List.copyOf(evidence),
+              raise.getTime(),
+              eventSeq,
+              meta.cooldown(),
+              withinCooldown));
+    }
+    fired.clear();
+  }
+
+  private boolean withinCooldown(AlertRaise raise, Duration cooldown) {
+    if (cooldown.isZero()) {
+      return false;
+    }
+    String k = raise.getRule() + '\u0000' + raise.getKey();
+    Long last = lastPage.get(k);
+    if (last != null && raise.getTime() - last < cooldown.toMillis()) {
+      return true;
+    }
+    lastPage.put(k, raise.getTime());
+    return false;
+  }
+
+  /** Forgets cooldowns that have ended, so the map holds only live ones. */
+  void evictCooldowns() {
+    long now = clock.getCurrentTime();
+    Iterator<Map.Entry<String, Long>> it = lastPage.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Long> e = it.next();
+      String rule = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
+      RuleInfo info = ruleSet.rule(rule);
+      long cooldown = info == null ? 0 : info.metadata().cooldown().toMillis();
+      if (now - e.getValue() >= cooldown) {
+        it.remove();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    session.dispose();
+  }
+}

@@ -1,0 +1,255 @@
+package io.vigil.engine;
+
+import io.vertx.core.Future;
+import io.vigil.alert.AlertService;
+import io.vigil.alert.RaisedAlert;
+import io.vigil.rules.Event;
+import io.vigil.store.EventJournal;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A tenant's {@link RuleSession} on its own thread ({@code vigil-engine-<tenant>}); no
+ * KieSession call ever runs anywhere else.
+ *
+ * <p>Events reach it two ways. Live, the journal hands over each committed batch. When the
+ * session is new (after a restart) or has fallen behind (its inbox overflowed), it reads
+ * the journal itself from its last position until it has caught up, then goes live again;
+ * batches handed over meanwhile are held and replayed by sequence number, so no event is
+ * skipped or processed twice. A new session first replays, silently, the journal from its
+ * stored position minus the rule set's retention, so windows and cooldowns come back as
+ * they were before the restart without raising anything twice.
+ */
+final class TenantSession {
+  private static final Logger log = LoggerFactory.getLogger(TenantSession.class);
+  private static final int PAGE = 1000;
+
+  private final String tenant;
+  private final RuleEngine engine;
+  private final ExecutorService thread;
+  private final int inboxMax;
+
+  // Guarded by this: the handover between journal and engine thread.
+  private boolean live;
+  private boolean overflowed;
+  private int queuedEvents;
+  private final ArrayDeque<Event> held = new ArrayDeque<>();
+
+  // Engine thread only.
+  private RuleSession rules;
+  private long lastSeq;
+
+  TenantSession(String tenant, RuleEngine engine, int inboxMax) {
+    this.tenant = tenant;
+    this.engine = engine;
+    this.inboxMax = inboxMax;
+    this.thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "vigil-engine-" + tenant);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  String tenant() {
+    return tenant;
+  }
+
+  /** Starts recovery: silent replay of the retention window, then catch-up, then live. */
+  CompletableFuture<Void> start() {
+    return CompletableFuture.runAsync(this::recover, thread);
+  }
+
+  /** Hands over committed events (seq order). Never blocks; overflow switches to catch-up. */
+  synchronized void offer(List<Event> events) {
+    if (!live) {
+      if (held.size() + events.size() > inboxMax) {
+        held.clear();
+        overflowed = true;
+      } else {
+        held.addAll(events);
+      }
+      return;
+    }
+    if (queuedEvents + events.size() > inboxMax) {
+      live = false;
+      overflowed = false;
+      log.warn("engine inbox full tenant={} queued={}; catching up from the journal", tenant, queuedEvents);
+      thread.execute(this::catchUp);
+      return;
+    }
+    queuedEvents += events.size();
+    thread.execute(() -> {
+      synchronized (this) {
+        queuedEvents -= events.size();
+      }
+      processLive(events);
+    });
+  }
+
+  synchronized int queuedEvents() {
+    return queuedEvents + held.size();
+  }
+
+  /** Moves the clock to wall time so timers and absence rules fire; skipped while behind. */
+  void tick(long nowMillis) {
+    thread.execute(() -> {
+      synchronized (this) {
+        if (!live || queuedEvents > 0) {
+          return;
+        }
+      }
+      submit(rules.advanceTo(nowMillis), 0);
+    });
+  }
+
+  /** Runs a task on the engine thread (for tests and the API). */
+  <T> CompletableFuture<T> call(java.util.concurrent.Callable<T> task) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    thread.execute(() -> {
+      try {
+        f.complete(task.call());
+      } catch (Throwable e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f;
+  }
+
+  /** Finishes the work already queued, then stops the thread and disposes the session. */
+  void stop(long timeoutMs) {
+    thread.execute(() -> {
+      if (rules != null) {
+        rules.close();
+      }
+    });
+    thread.shutdown();
+    try {
+      if (!thread.awaitTermination(timeoutMs, TimeUnit.MILLISECONDS)) {
+        log.warn("engine for tenant={} did not finish within {}ms", tenant, timeoutMs);
+        thread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void processLive(List<Event> events) {
+    List<RaisedAlert> raised = new ArrayList<>();
+    long before = lastSeq;
+    for (Event e : events) {
+      if (e.getSeq() <= lastSeq) {
+        continue;
+      }
+      raised.addAll(rules.process(e));
+      lastSeq = e.getSeq();
+    }
+    if (lastSeq > before) {
+      submit(raised, lastSeq);
+    }
+  }
+
+  private void submit(List<RaisedAlert> raised, long position) {
+    if (raised.isEmpty() && position == 0) {
+      return;
+    }
+    try {
+      engine.alerts().submit(tenant, raised, position);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void recover() {
+    long started = System.nanoTime();
+    rules = engine.newRuleSession(tenant);
+    EventJournal.Position position = await(() -> engine.journal().position(tenant));
+    lastSeq = position.seq();
+    int replayed = 0;
+    if (position.seq() > 0 && position.receivedAt().isPresent()) {
+      Instant since = position.receivedAt().get().minus(engine.ruleSet().retention()).minus(RuleCompiler.EXPIRY_SLACK);
+      long after = 0;
+      while (true) {
+        long from = after;
+        List<Event> page = await(() -> engine.journal().readRange(tenant, from, position.seq(), since, PAGE));
+        for (Event e : page) {
+          // Silent: windows, Alert facts and cooldowns are rebuilt; these alerts already exist.
+          rules.process(e);
+          after = e.getSeq();
+        }
+        replayed += page.size();
+        if (page.size() < PAGE) {
+          break;
+        }
+      }
+    }
+    int caughtUp = catchUpLoop();
+    log.info("engine session ready tenant={} position={} replayed={} caughtUp={} tookMs={}",
+        tenant, lastSeq, replayed, caughtUp, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private void catchUp() {
+    catchUpLoop();
+  }
+
+  /** Reads the journal after {@code lastSeq} until nothing is left, then goes live. */
+  private int catchUpLoop() {
+    int total = 0;
+    while (true) {
+      while (true) {
+        List<Event> page = await(() -> engine.journal().readAfter(tenant, lastSeq, PAGE));
+        processLive(page);
+        total += page.size();
+        if (page.size() < PAGE) {
+          break;
+        }
+      }
+      List<Event> pending;
+      synchronized (this) {
+        if (overflowed) {
+          overflowed = false;
+          held.clear();
+          continue;
+        }
+        live = true;
+        pending = new ArrayList<>(held);
+        held.clear();
+      }
+      processLive(pending);
+      return total;
+    }
+  }
+
+  /** Blocks this engine thread on a database read, retrying until the database answers. */
+  private <T> T await(Supplier<Future<T>> read) {
+    int failures = 0;
+    while (true) {
+      try {
+        return read.get().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("engine thread interrupted", e);
+      } catch (Exception e) {
+        failures++;
+        long delay = Math.min(5_000L, 100L << Math.min(failures, 6));
+        log.warn("engine journal read failed tenant={} attempt={} retryInMs={} error={}",
+            tenant, failures, delay, e.toString());
+        try {
+          // A dedicated engine thread, not an event loop: waiting here only pauses this tenant.
+          Thread.sleep(delay);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("engine thread interrupted", ie);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package io.vigil.rules;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One raise from a rule's consequence, returned by {@link Alerts#raise} so the consequence
+ * can add detail: {@code alerts.raise(kcontext, $ip).summary("Brute force from " +
+ * $ip).evidence($e);}. The engine reads it after the rules have fired.
+ */
+public final class AlertRaise {
+  private final String tenant;
+  private final String rule;
+  private final String key;
+  private final long time;
+  private final Event trigger;
+  private String severity;
+  private String summary;
+  private final List<Event> evidence = new ArrayList<>();
+  private final Set<String> tags = new LinkedHashSet<>();
+
+  AlertRaise(String tenant, String rule, String key, String severity, long time, Event trigger) {
+    this.tenant = tenant;
+    this.rule = rule;
+    this.key = key;
+    this.severity = severity;
+    this.time = time;
+    this.trigger = trigger;
+  }
+
+  /** A one-line human summary; defaults to the rule name and key. */
+  public AlertRaise summary(String text) {
+    this.summary = text;
+    return this;
+  }
+
+  /** Overrides the rule's {@code @severity} for this alert (info ... emergency). */
+  public AlertRaise severity(String level) {
+    this.severity =
+        Severity.parse(level)
+            .orElseThrow(() -> new IllegalArgumentException(
+                "unknown severity '" + level + "'; use one of " + Severity.labels()))
+            .label();
+    return this;
+  }
+
+  /** Attaches events (or collections of events, e.g. from {@code collectList}) as evidence. */
+  public AlertRaise evidence(Object... events) {
+    for (Object o : events) {
+      if (o instanceof Event e) {
+        evidence.add(e);
+      } else if (o instanceof Collection<?> c) {
+        for (Object item : c) {
+          if (item instanceof Event e) {
+            evidence.add(e);
+          }
+        }
+      }
+    }
+    return this;
+  }
+
+  /** Adds tags beyond the rule's {@code @tags}. */
+  public AlertRaise tag(String... names) {
+    Collections.addAll(tags, names);
+    return this;
+  }
+
+  public String getTenant() {
+    return tenant;
+  }
+
+  public String getRule() {
+    return rule;
+  }
+
+  public String getKey() {
+    return key;
+  }
+
+  public String getSeverity() {
+    return severity;
+  }
+
+  /** Session clock at the raise, epoch milliseconds. */
+  public long getTime() {
+    return time;
+  }
+
+  public String getSummary() {
+    return summary != null ? summary : key.isEmpty() ? rule : rule + " (" + key + ")";
+  }
+
+  /** Evidence events; the triggering event when the rule attached none and one is known. */
+  public List<Event> getEvidence() {
+    if (evidence.isEmpty() && trigger != null) {
+      return List.of(trigger);
+    }
+    return Collections.unmodifiableList(evidence);
+  }
+
+  public Set<String> getTags() {
+    return Collections.unmodifiableSet(tags);
+  }
+}

@@ -1,0 +1,264 @@
+package io.vigil.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * SQL for alerts and their delivery records. The alert stage decides; this class only
+ * reads and writes. Methods that take a {@link SqlClient} run inside the caller's
+ * transaction.
+ */
+public final class AlertStore {
+  private static final String OPEN = "('active', 'acknowledged', 'suppressed')";
+  private static final String ALERT_COLUMNS =
+      "id, tenant, rule, key, fingerprint, severity, status, summary, tags, template, first_seen, last_seen,"
+          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, aseq";
+
+  private final Pool pool;
+
+  public AlertStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /**
+   * Adds an occurrence (and evidence while under the cap) to the open alert with this
+   * fingerprint, or with {@code anyStatus} to the most recent alert whatever its status.
+   * Returns whether an alert was found.
+   */
+  public Future<Boolean> addOccurrence(
+      SqlClient tx, String fingerprint, Instant seen, String evidenceJson, int maxEvidence, boolean anyStatus) {
+    String target =
+        anyStatus
+            ? "id = (SELECT id FROM alerts WHERE fingerprint = $1 ORDER BY aseq DESC LIMIT 1)"
+            : "fingerprint = $1 AND status IN " + OPEN;
+    return tx.preparedQuery(
+            "UPDATE alerts SET occurrences = occurrences + 1, last_seen = GREATEST(last_seen, $2),"
+                + " evidence = CASE WHEN jsonb_array_length(evidence) + jsonb_array_length($3::text::jsonb) <= $4"
+                + " THEN evidence || $3::text::jsonb ELSE evidence END, updated_at = now() WHERE " + target
+                + " RETURNING id")
+        .execute(Tuple.of(fingerprint, utc(seen), evidenceJson, maxEvidence))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** Inserts a new active alert and one delivery row per channel; returns the alert id. */
+  public Future<UUID> insert(SqlClient tx, NewAlert a, List<NewDelivery> deliveries) {
+    UUID id = UUID.randomUUID();
+    Tuple alert =
+        Tuple.of(id, a.tenant(), a.rule(), a.key(), a.fingerprint(), a.severity())
+            .addString(a.status())
+            .addString(a.summary())
+            .addArrayOfString(a.tags().toArray(new String[0]))
+            .addString(a.template())
+            .addString(a.evidenceJson())
+            .addOffsetDateTime(utc(a.time()))
+            .addLong(a.eventSeq() == 0 ? null : a.eventSeq());
+    return tx.preparedQuery(
+            "INSERT INTO alerts (id, tenant, rule, key, fingerprint, severity, status, summary, tags, template,"
+                + " evidence, first_seen, last_seen, occurrences, event_seq)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13)")
+        .execute(alert)
+        .compose(v -> deliveries.isEmpty() ? Future.succeededFuture() : insertDeliveries(tx, id, a, deliveries))
+        .map(id);
+  }
+
+  private Future<RowSet<Row>> insertDeliveries(SqlClient tx, UUID alertId, NewAlert a, List<NewDelivery> ds) {
+    int n = ds.size();
+    UUID[] ids = new UUID[n];
+    String[] channels = new String[n];
+    String[] statuses = new String[n];
+    String[] errors = new String[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = UUID.randomUUID();
+      channels[i] = ds.get(i).channel();
+      statuses[i] = ds.get(i).status();
+      errors[i] = ds.get(i).error();
+    }
+    return tx.preparedQuery(
+            "INSERT INTO deliveries (id, alert_id, tenant, channel, status, next_attempt_at, last_error,"
+                + " created_at, updated_at)"
+                + " SELECT d, $1, $2, c, s, $3, e, $3, $3 FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[])"
+                + " AS u(d, c, s, e)")
+        .execute(Tuple.of(alertId, a.tenant(), utc(a.now()), ids, channels, statuses, errors));
+  }
+
+  /** Advances a tenant's processed journal position; it never moves backwards. */
+  public Future<Void> savePosition(SqlClient tx, String tenant, long seq) {
+    return tx.preparedQuery(
+            "INSERT INTO engine_positions (tenant, seq, updated_at) VALUES ($1, $2, now())"
+                + " ON CONFLICT (tenant) DO UPDATE SET seq = GREATEST(engine_positions.seq, EXCLUDED.seq),"
+                + " updated_at = now()")
+        .execute(Tuple.of(tenant, seq))
+        .mapEmpty();
+  }
+
+  /** One alert of a tenant with its evidence and delivery records, or empty. */
+  public Future<Optional<JsonObject>> get(String tenant, UUID id) {
+    return pool.preparedQuery("SELECT " + ALERT_COLUMNS + ", evidence::text FROM alerts WHERE tenant = $1 AND id = $2")
+        .execute(Tuple.of(tenant, id))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture(Optional.<JsonObject>empty());
+          }
+          Row r = rows.iterator().next();
+          JsonObject alert = view(r);
+          alert.put("evidence", new JsonArray(r.getString("evidence")));
+          return withDeliveries(List.of(alert)).map(list -> Optional.of(list.get(0)));
+        });
+  }
+
+  /** A page of a tenant's alerts, newest first; {@code beforeSeq} is the cursor. */
+  public Future<Page> list(String tenant, AlertQuery q) {
+    return pool.preparedQuery(
+            "SELECT " + ALERT_COLUMNS + " FROM alerts WHERE tenant = $1"
+                + " AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR rule = $3)"
+                + " AND ($4::text IS NULL OR severity = $4) AND ($5::timestamptz IS NULL OR last_seen >= $5)"
+                + " AND ($6::bigint IS NULL OR aseq < $6) ORDER BY aseq DESC LIMIT $7")
+        .execute(
+            Tuple.of(tenant, q.status(), q.rule(), q.severity(), q.since() == null ? null : utc(q.since()))
+                .addLong(q.beforeSeq())
+                .addInteger(q.limit() + 1))
+        .compose(rows -> {
+          List<JsonObject> items = new ArrayList<>();
+          Long next = null;
+          for (Row r : rows) {
+            if (items.size() == q.limit()) {
+              next = items.get(items.size() - 1).getLong("_aseq");
+              break;
+            }
+            items.add(view(r));
+          }
+          Long cursor = next;
+          return withDeliveries(items).map(list -> new Page(list, cursor));
+        });
+  }
+
+  private Future<List<JsonObject>> withDeliveries(List<JsonObject> alerts) {
+    if (alerts.isEmpty()) {
+      return Future.succeededFuture(alerts);
+    }
+    UUID[] ids = alerts.stream().map(a -> UUID.fromString(a.getString("id"))).toArray(UUID[]::new);
+    return pool.preparedQuery(
+            "SELECT alert_id, id, channel, kind, status, attempts, last_error, last_status_code, next_attempt_at,"
+                + " created_at, updated_at, delivered_at FROM deliveries WHERE alert_id = ANY($1)"
+                + " ORDER BY created_at, channel")
+        .execute(Tuple.of(ids))
+        .map(rows -> {
+          Map<String, JsonArray> byAlert = new HashMap<>();
+          for (Row r : rows) {
+            JsonObject d = new JsonObject()
+                .put("id", r.getUUID("id").toString())
+                .put("channel", r.getString("channel"))
+                .put("kind", r.getString("kind"))
+                .put("status", r.getString("status"))
+                .put("attempts", r.getInteger("attempts"))
+                .put("last_error", r.getString("last_error"))
+                .put("last_status_code", r.getInteger("last_status_code"))
+                .put("next_attempt_at", "pending".equals(r.getString("status")) ? iso(r.getOffsetDateTime("next_attempt_at")) : null)
+                .put("created_at", iso(r.getOffsetDateTime("created_at")))
+                .put("updated_at", iso(r.getOffsetDateTime("updated_at")))
+                .put("delivered_at", iso(r.getOffsetDateTime("delivered_at")));
+            byAlert.computeIfAbsent(r.getUUID("alert_id").toString(), k -> new JsonArray()).add(d);
+          }
+          for (JsonObject a : alerts) {
+            a.remove("_aseq");
+            a.put("deliveries", byAlert.getOrDefault(a.getString("id"), new JsonArray()));
+          }
+          return alerts;
+        });
+  }
+
+  /**
+   * Moves an open alert to a new status. Returns the updated alert, or empty when the
+   * alert does not exist for this tenant or is not in one of {@code from}.
+   */
+  public Future<Optional<JsonObject>> transition(
+      String tenant, UUID id, String to, List<String> from, Instant at, String by, String note) {
+    String set = "acknowledged".equals(to)
+        ? "acknowledged_at = COALESCE(acknowledged_at, $4), acknowledged_by = COALESCE(acknowledged_by, $5)"
+        : "resolved_at = $4, resolved_by = $5";
+    return pool.preparedQuery(
+            "UPDATE alerts SET status = $3, " + set + ", note = COALESCE($6, note), updated_at = $4"
+                + " WHERE tenant = $1 AND id = $2 AND status = ANY($7) RETURNING " + ALERT_COLUMNS)
+        .execute(Tuple.of(tenant, id, to, utc(at), by, note).addArrayOfString(from.toArray(new String[0])))
+        .compose(rows -> rows.size() == 0
+            ? Future.succeededFuture(Optional.<JsonObject>empty())
+            : withDeliveries(List.of(view(rows.iterator().next()))).map(l -> Optional.of(l.get(0))));
+  }
+
+  /** The status of a tenant's alert, or empty if the tenant has no such alert. */
+  public Future<Optional<String>> status(String tenant, UUID id) {
+    return pool.preparedQuery("SELECT status FROM alerts WHERE tenant = $1 AND id = $2")
+        .execute(Tuple.of(tenant, id))
+        .map(rows -> rows.size() == 0 ? Optional.<String>empty() : Optional.of(rows.iterator().next().getString(0)));
+  }
+
+  private static JsonObject view(Row r) {
+    JsonArray tags = new JsonArray();
+    String[] t = r.getArrayOfStrings("tags");
+    if (t != null) {
+      for (String s : t) {
+        tags.add(s);
+      }
+    }
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("tenant", r.getString("tenant"))
+        .put("rule", r.getString("rule"))
+        .put("key", r.getString("key"))
+        .put("fingerprint", r.getString("fingerprint"))
+        .put("severity", r.getString("severity"))
+        .put("status", r.getString("status"))
+        .put("summary", r.getString("summary"))
+        .put("tags", tags)
+        .put("template", r.getString("template"))
+        .put("first_seen", iso(r.getOffsetDateTime("first_seen")))
+        .put("last_seen", iso(r.getOffsetDateTime("last_seen")))
+        .put("occurrences", r.getInteger("occurrences"))
+        .put("acknowledged_at", iso(r.getOffsetDateTime("acknowledged_at")))
+        .put("acknowledged_by", r.getString("acknowledged_by"))
+        .put("resolved_at", iso(r.getOffsetDateTime("resolved_at")))
+        .put("resolved_by", r.getString("resolved_by"))
+        .put("note", r.getString("note"))
+        .put("_aseq", r.getLong("aseq"));
+  }
+
+  static String iso(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().toString();
+  }
+
+  static OffsetDateTime utc(Instant t) {
+    return t.atOffset(ZoneOffset.UTC);
+  }
+
+  /** A new alert row. {@code now} is when the row is written (deliveries become due then). */
+  public record NewAlert(
+      String tenant, String rule, String key, String fingerprint, String severity, String status,
+      String summary, List<String> tags, String template, String evidenceJson, Instant time,
+      long eventSeq, Instant now) {}
+
+  /** One delivery row to create: {@code pending}, or {@code failed} with an error at once. */
+  public record NewDelivery(String channel, String status, String error) {}
+
+  public record AlertQuery(String status, String rule, String severity, Instant since, Long beforeSeq, int limit) {}
+
+  public record Page(List<JsonObject> items, Long nextBeforeSeq) {}
+}

@@ -1,0 +1,288 @@
+package io.vigil.store;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.vigil.rules.Event;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The event journal, written with group commit: appends from concurrent requests queue up
+ * while one insert is in flight, and the next insert takes them all in one multi-row
+ * statement. Each append completes only when its rows are committed, which, with {@code
+ * synchronous_commit=on}, is what {@code 202} promises.
+ *
+ * <p>There is one writer and one insert in flight at a time, so {@code seq} order is commit
+ * order: a reader that has seen every event up to {@code seq N} can never later find a
+ * committed event below N. The engine relies on that.
+ */
+public final class EventJournal {
+  private static final String INSERT =
+      "WITH ins AS ("
+          + " INSERT INTO events (tenant, id, type, time, received_at, body)"
+          + " SELECT t, i, ty, tm, r, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[],"
+          + "   $4::timestamptz[], $5::timestamptz[], $6::text[]) AS u(t, i, ty, tm, r, b)"
+          + " ON CONFLICT (tenant, id) DO NOTHING RETURNING seq, tenant, id),"
+          + " pos AS (INSERT INTO engine_positions (tenant, seq)"
+          + "   SELECT DISTINCT t, 0 FROM unnest($7::text[]) AS p(t) ON CONFLICT (tenant) DO NOTHING)"
+          + " SELECT seq, tenant, id FROM ins";
+  private static final String COLUMNS = "SELECT seq, tenant, received_at, body::text FROM events ";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Context writer;
+  private final int batchMaxRows;
+  private final int queueMax;
+  private final long writeTimeoutMs;
+  private final AtomicInteger queuedRows = new AtomicInteger();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private final Set<String> knownTenants = new HashSet<>();
+  private volatile Consumer<List<Event>> committedListener = events -> {};
+  private boolean writing;
+
+  public EventJournal(Vertx vertx, Pool pool, int batchMaxRows, int queueMax, long writeTimeoutMs) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.writer = vertx.getOrCreateContext();
+    this.batchMaxRows = batchMaxRows;
+    this.queueMax = queueMax;
+    this.writeTimeoutMs = writeTimeoutMs;
+  }
+
+  /** Called on the writer's context with each committed batch's new events, in seq order. */
+  public void onCommitted(Consumer<List<Event>> listener) {
+    this.committedListener = listener;
+  }
+
+  /** Rows waiting to be written: the ingest queue depth. */
+  public int queuedRows() {
+    return queuedRows.get();
+  }
+
+  /**
+   * Appends events (each carrying its tenant and id). Completes once committed, with one
+   * flag per input event: true if new, false if the tenant already had that id.
+   */
+  public Future<AppendResult> append(List<Event> events) {
+    int n = events.size();
+    if (queuedRows.addAndGet(n) > queueMax) {
+      queuedRows.addAndGet(-n);
+      return Future.failedFuture(new JournalFullException());
+    }
+    List<String> bodies = new ArrayList<>(n);
+    for (Event e : events) {
+      bodies.add(EventCodec.toJson(e));
+    }
+    Context caller = Vertx.currentContext();
+    Promise<AppendResult> promise = Promise.promise();
+    Pending p = new Pending(events, bodies, promise, caller);
+    writer.runOnContext(v -> {
+      queue.add(p);
+      if (!writing) {
+        flush();
+      }
+    });
+    return promise.future();
+  }
+
+  private void flush() {
+    List<Pending> batch = new ArrayList<>();
+    int rows = 0;
+    while (!queue.isEmpty() && (batch.isEmpty() || rows + queue.peek().events.size() <= batchMaxRows)) {
+      Pending p = queue.poll();
+      batch.add(p);
+      rows += p.events.size();
+    }
+    if (batch.isEmpty()) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    int size = rows;
+    Map<String, Event> unique = new HashMap<>();
+    List<Event> toInsert = new ArrayList<>(size);
+    List<String> bodies = new ArrayList<>(size);
+    for (Pending p : batch) {
+      for (int i = 0; i < p.events.size(); i++) {
+        Event e = p.events.get(i);
+        // A duplicate within one batch: the first occurrence wins, the rest are duplicates.
+        if (unique.putIfAbsent(e.getTenant() + '\u0000' + e.getId(), e) == null) {
+          toInsert.add(e);
+          bodies.add(p.bodies.get(i));
+        }
+      }
+    }
+    Set<String> newTenants = new HashSet<>();
+    for (Event e : toInsert) {
+      if (!knownTenants.contains(e.getTenant())) {
+        newTenants.add(e.getTenant());
+      }
+    }
+    Tuple params = tuple(toInsert, bodies, newTenants);
+    Promise<List<Row>> result = Promise.promise();
+    long timer = vertx.setTimer(writeTimeoutMs, t -> result.tryFail(new TimeoutException("journal write timed out")));
+    pool.preparedQuery(INSERT)
+        .execute(params)
+        .onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            List<Row> out = new ArrayList<>();
+            ar.result().forEach(out::add);
+            if (!result.tryComplete(out)) {
+              // Timed out, then committed after all: the engine must still see the events.
+              publish(out, unique);
+            }
+            knownTenants.addAll(newTenants);
+          } else {
+            result.tryFail(ar.cause());
+          }
+          flush();
+        });
+    result.future().onComplete(ar -> {
+      queuedRows.addAndGet(-size);
+      if (ar.failed()) {
+        for (Pending p : batch) {
+          p.complete(Future.failedFuture(ar.cause()));
+        }
+        return;
+      }
+      Map<String, Long> inserted = publish(ar.result(), unique);
+      Set<String> claimed = new HashSet<>();
+      for (Pending p : batch) {
+        boolean[] fresh = new boolean[p.events.size()];
+        for (int i = 0; i < fresh.length; i++) {
+          String k = p.events.get(i).getTenant() + '\u0000' + p.events.get(i).getId();
+          fresh[i] = inserted.containsKey(k) && claimed.add(k);
+        }
+        p.complete(Future.succeededFuture(new AppendResult(fresh)));
+      }
+    });
+  }
+
+  /** Hands newly committed events to the engine in seq order; returns key to seq. */
+  private Map<String, Long> publish(List<Row> rows, Map<String, Event> byKey) {
+    Map<String, Long> inserted = new HashMap<>();
+    List<Event> committed = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      String k = r.getString(1) + '\u0000' + r.getString(2);
+      long seq = r.getLong(0);
+      inserted.put(k, seq);
+      committed.add(byKey.get(k).withSeq(seq));
+    }
+    committed.sort(Comparator.comparingLong(Event::getSeq));
+    if (!committed.isEmpty()) {
+      committedListener.accept(committed);
+    }
+    return inserted;
+  }
+
+  private static Tuple tuple(List<Event> events, List<String> bodies, Set<String> newTenants) {
+    int n = events.size();
+    String[] tenants = new String[n];
+    String[] ids = new String[n];
+    String[] types = new String[n];
+    OffsetDateTime[] times = new OffsetDateTime[n];
+    OffsetDateTime[] received = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      Event e = events.get(i);
+      tenants[i] = e.getTenant();
+      ids[i] = e.getId();
+      types[i] = e.getType();
+      times[i] = utc(e.getTime());
+      received[i] = utc(e.getReceivedAt());
+    }
+    return Tuple.of(tenants, ids, types, times, received, bodies.toArray(new String[0]))
+        .addArrayOfString(newTenants.toArray(new String[0]));
+  }
+
+  static OffsetDateTime utc(long epochMillis) {
+    return Instant.ofEpochMilli(epochMillis).atOffset(ZoneOffset.UTC);
+  }
+
+  /** Events of a tenant after a position, in order: the engine catching up. */
+  public Future<List<Event>> readAfter(String tenant, long afterSeq, int limit) {
+    return pool.preparedQuery(COLUMNS + "WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+        .execute(Tuple.of(tenant, afterSeq, limit))
+        .map(EventJournal::toEvents);
+  }
+
+  /** Events of a tenant in (afterSeq, uptoSeq] received at or after {@code since}: a replay. */
+  public Future<List<Event>> readRange(String tenant, long afterSeq, long uptoSeq, Instant since, int limit) {
+    return pool.preparedQuery(
+            COLUMNS + "WHERE tenant = $1 AND seq > $2 AND seq <= $3 AND received_at >= $4 ORDER BY seq LIMIT $5")
+        .execute(Tuple.of(tenant, afterSeq, uptoSeq, since.atOffset(ZoneOffset.UTC), limit))
+        .map(EventJournal::toEvents);
+  }
+
+  private static List<Event> toEvents(Iterable<Row> rows) {
+    List<Event> out = new ArrayList<>();
+    for (Row r : rows) {
+      out.add(EventCodec.fromJson(
+          r.getLong(0), r.getString(1), r.getOffsetDateTime(2).toInstant().toEpochMilli(), r.getString(3)));
+    }
+    return out;
+  }
+
+  /** The tenant's processed position and the receive time of the event at it, if any. */
+  public Future<Position> position(String tenant) {
+    return pool.preparedQuery(
+            "SELECT p.seq, e.received_at FROM engine_positions p"
+                + " LEFT JOIN events e ON e.tenant = p.tenant AND e.seq = p.seq WHERE p.tenant = $1")
+        .execute(Tuple.of(tenant))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return new Position(0, Optional.empty());
+          }
+          Row r = rows.iterator().next();
+          OffsetDateTime at = r.getOffsetDateTime(1);
+          return new Position(r.getLong(0), Optional.ofNullable(at).map(OffsetDateTime::toInstant));
+        });
+  }
+
+  /** Tenants with committed events their engine has not processed yet. */
+  public Future<List<String>> tenantsWithBacklog() {
+    return pool.query(
+            "SELECT p.tenant FROM engine_positions p"
+                + " WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant = p.tenant AND e.seq > p.seq)")
+        .execute()
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(r -> out.add(r.getString(0)));
+          return out;
+        });
+  }
+
+  /** Per input event: true if it was new, false if a duplicate of an id already stored. */
+  public record AppendResult(boolean[] fresh) {}
+
+  public record Position(long seq, Optional<Instant> receivedAt) {}
+
+  private record Pending(List<Event> events, List<String> bodies, Promise<AppendResult> promise, Context caller) {
+    void complete(Future<AppendResult> outcome) {
+      Runnable done = () -> promise.handle(outcome);
+      if (caller != null) {
+        caller.runOnContext(v -> done.run());
+      } else {
+        done.run();
+      }
+    }
+  }
+}
