@@ -89,6 +89,18 @@ public final class ConfigLoader {
     return config;
   }
 
+  /**
+   * Every environment variable that overrides a configuration key (plus {@code VIGIL_CONFIG}),
+   * for documentation and for checking deployment files against the configuration.
+   */
+  public static Set<String> environmentVariables() {
+    Set<String> names = new TreeSet<>();
+    ConfigReader r = new ConfigReader(null, Map.of(), new ArrayList<>(), names);
+    read(r);
+    names.add("VIGIL_CONFIG");
+    return names;
+  }
+
   private static String locationOf(JsonProcessingException e) {
     return e.getLocation() == null
         ? ""
