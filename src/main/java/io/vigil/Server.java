@@ -37,6 +37,7 @@ import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
 import io.vigil.template.Templates;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -80,7 +81,7 @@ public final class Server {
     try {
       channels = Channels.build(config.channels(), http, clock);
     } catch (RuntimeException e) {
-      return vertx.close().transform(v -> Future.failedFuture(e));
+      return stop().transform(v -> Future.failedFuture(e));
     }
     return Database.start(vertx, config)
         .compose(db -> {
@@ -117,7 +118,11 @@ public final class Server {
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
               (System.nanoTime() - started) / 1_000_000);
         })
-        .recover(e -> stop().transform(x -> Future.failedFuture(e)));
+        .recover(e -> {
+          CompletableFuture<Void> failed = new CompletableFuture<>();
+          stop().onComplete(x -> failed.completeExceptionally(e));
+          return Future.fromCompletionStage(failed);
+        });
   }
 
   private Future<Void> listen(ApiKeyStore keys, AlertService alerts) {
@@ -156,11 +161,18 @@ public final class Server {
    */
   public Future<Void> stop() {
     Future<Void> f = server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
-    return f.transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    f.transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())
         .transform(v -> database == null ? Future.succeededFuture() : database.stop())
-        .transform(v -> vertx.close())
-        .onComplete(v -> log.info("stopped"));
+        // Closing Vert.x from one of its own threads would leave this future's listeners
+        // nowhere to run; close it from outside.
+        .onComplete(v -> CompletableFuture.runAsync(() -> {
+          vertx.close().toCompletionStage().toCompletableFuture().join();
+          log.info("stopped");
+          done.complete(null);
+        }));
+    return Future.fromCompletionStage(done);
   }
 }

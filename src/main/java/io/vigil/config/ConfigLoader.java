@@ -265,7 +265,8 @@ public final class ConfigLoader {
               } else if (e.getKey().toLowerCase(Locale.ROOT).startsWith("webhook-")) {
                 c.problem("headers", "'" + e.getKey() + "' is set by Vigil itself");
               } else {
-                headers.put(e.getKey(), Secret.of(e.getValue().asText()));
+                // Through the reader, so ${NAME} references work here as in every other value.
+                headers.put(e.getKey(), c.secret("headers." + e.getKey()).orElse(Secret.of("")));
               }
             }
           }

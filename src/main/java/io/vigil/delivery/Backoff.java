@@ -31,9 +31,10 @@ public final class Backoff {
 
   /** The largest delay attempt n can get. */
   public Duration ceiling(int attempt) {
-    int shift = Math.max(0, Math.min(attempt - 1, 40));
+    long shift = Math.max(0L, (long) attempt - 1);
     long ms = initial.toMillis();
     long capped = max.toMillis();
+    // Doubling past the cap (or past 62 bits) can only give the cap.
     long value = shift >= 62 || ms > (capped >> shift) ? capped : ms << shift;
     return Duration.ofMillis(Math.min(value, capped));
   }

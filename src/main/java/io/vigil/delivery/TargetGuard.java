@@ -35,6 +35,9 @@ public final class TargetGuard {
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
+    while (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1); // "localhost." is localhost
+    }
     if (h.equals("localhost") || h.endsWith(".localhost")) {
       return "targets a loopback host; set delivery.allow_private_targets to allow it";
     }

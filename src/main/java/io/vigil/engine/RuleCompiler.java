@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
 import org.drools.base.definitions.rule.impl.RuleImpl;
 import org.drools.base.util.TimeIntervalParser;
 import org.drools.compiler.kie.builder.impl.DrlProject;
+import org.drools.drl.ast.descr.PackageDescr;
+import org.drools.drl.ast.descr.RuleDescr;
+import org.drools.drl.parser.DrlParser;
+import org.drools.drl.parser.DroolsParserException;
 import org.kie.api.KieServices;
 import org.kie.api.builder.KieBuilder;
 import org.kie.api.builder.KieFileSystem;
@@ -71,6 +75,7 @@ public final class RuleCompiler {
   public RuleSet compile(Map<String, String> files) {
     Map<String, String> candidates = new TreeMap<>(files);
     Map<String, List<RuleError>> failed = new TreeMap<>();
+    rejectDuplicateNames(candidates, failed);
     for (int round = 0; round <= files.size() + 1; round++) {
       Duration retention = retentionOf(candidates.values());
       ReleaseId releaseId = ks.newReleaseId("io.vigil", "rules", "1.0." + BUILDS.incrementAndGet());
@@ -93,6 +98,44 @@ public final class RuleCompiler {
           });
     }
     throw new IllegalStateException("rule compilation did not converge");
+  }
+
+  /**
+   * A rule name defined again in a later file (by file name order) fails that later file.
+   * Checked before Drools sees the files: within one package Drools would report the
+   * duplicate against whichever file it happened to build second, and the newcomer could
+   * silently replace a running rule.
+   */
+  private static void rejectDuplicateNames(Map<String, String> candidates, Map<String, List<RuleError>> failed) {
+    Map<String, String> owner = new HashMap<>();
+    for (String file : List.copyOf(candidates.keySet())) {
+      String text = candidates.get(file);
+      PackageDescr pkg;
+      DrlParser parser = new DrlParser();
+      try {
+        pkg = parser.parse(false, text);
+      } catch (DroolsParserException e) {
+        continue; // the build reports the syntax error with its position
+      }
+      if (pkg == null || parser.hasErrors()) {
+        continue;
+      }
+      List<RuleError> errors = new ArrayList<>();
+      for (RuleDescr rule : pkg.getRules()) {
+        String previous = owner.putIfAbsent(rule.getName(), file);
+        if (previous != null && !previous.equals(file)) {
+          int[] at = position(text, rule.getName(), "rule");
+          errors.add(new RuleError(file, at[0], at[1], "rule name \"" + rule.getName() + "\" is already used in "
+              + previous + "; rule names must be unique across the rule set"));
+        }
+      }
+      if (!errors.isEmpty()) {
+        failed.put(file, errors);
+        candidates.remove(file);
+        // Names this file defined first are not taken: the file does not load.
+        owner.values().removeIf(file::equals);
+      }
+    }
   }
 
   /** Builds the module; returns errors by file (empty on success). */

@@ -53,17 +53,20 @@ public final class EventValidator {
   public List<Event> validate(List<ObjectNode> nodes, boolean cloudEvents, String tenant, long receivedAt) {
     List<Event> out = new ArrayList<>(nodes.size());
     JsonArray problems = new JsonArray();
+    int invalid = 0;
     for (int i = 0; i < nodes.size(); i++) {
       Problems p = new Problems(i, problems);
       Event e = cloudEvents ? fromCloudEvent(nodes.get(i), tenant, receivedAt, p) : fromEvent(nodes.get(i), tenant, receivedAt, p);
       if (e != null) {
         out.add(e);
+      } else {
+        invalid++;
       }
     }
     if (!problems.isEmpty()) {
       String message = nodes.size() == 1
           ? "the event is invalid: " + problems.getJsonObject(0).getString("message")
-          : problems.size() + " of " + nodes.size() + " events are invalid; nothing was stored";
+          : invalid + " of " + nodes.size() + " events are invalid; nothing was stored";
       throw new ApiError(ErrorCode.INVALID_EVENT, message, problems);
     }
     return out;
