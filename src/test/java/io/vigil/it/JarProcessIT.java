@@ -106,6 +106,7 @@ class JarProcessIT {
     Files.writeString(dir.resolve("vigil.yaml"),
         "http:\n  port: 99999\ningest:\n  max_lateness: soon\nchannels:\n  - name: x\n    type: carrier-pigeon\n");
     ProcessBuilder pb = command(dir.resolve("data"));
+    pb.environment().remove("VIGIL_HTTP_PORT");
     Path out = dir.resolve("bad.log");
     pb.redirectOutput(out.toFile()).redirectErrorStream(true);
     Process p = pb.start();
