@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.drools.base.definitions.rule.impl.RuleImpl;
-import org.drools.base.util.TimeIntervalParser;
 import org.drools.compiler.kie.builder.impl.DrlProject;
 import org.drools.drl.ast.descr.PackageDescr;
 import org.drools.drl.ast.descr.RuleDescr;
@@ -52,14 +51,6 @@ public final class RuleCompiler {
 
   private static final AtomicLong BUILDS = new AtomicLong();
   private static final Pattern PARSER_POSITION = Pattern.compile("Line (\\d+):(\\d+)");
-  private static final Pattern QUOTED = Pattern.compile("'([^'\\s]+)'");
-  private static final Pattern METHOD = Pattern.compile("\\.(\\w+)\\(\\)");
-  private static final Pattern EXPRESSION = Pattern.compile("Unable to Analyse Expression (.+?):");
-  private static final Pattern WINDOW = Pattern.compile("window:time\\s*\\(\\s*([^)]+?)\\s*\\)");
-  private static final Pattern TEMPORAL =
-      Pattern.compile(
-          "\\b(?:after|before|coincides|during|finishes|finishedby|includes|meets|metby|overlaps"
-              + "|overlappedby|starts|startedby)\\s*\\[([^\\]]+)\\]");
   private static final Pattern TEMPLATE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   private final KieServices ks = KieServices.Factory.get();
@@ -77,7 +68,7 @@ public final class RuleCompiler {
     Map<String, List<RuleError>> failed = new TreeMap<>();
     rejectDuplicateNames(candidates, failed);
     for (int round = 0; round <= files.size() + 1; round++) {
-      Duration retention = retentionOf(candidates.values());
+      Duration retention = DrlText.retentionOf(candidates.values());
       ReleaseId releaseId = ks.newReleaseId("io.vigil", "rules", "1.0." + BUILDS.incrementAndGet());
       Map<String, List<RuleError>> errors = build(releaseId, candidates, retention);
       List<RuleInfo> rules = new ArrayList<>();
@@ -124,7 +115,7 @@ public final class RuleCompiler {
       for (RuleDescr rule : pkg.getRules()) {
         String previous = owner.putIfAbsent(rule.getName(), file);
         if (previous != null && !previous.equals(file)) {
-          int[] at = position(text, rule.getName(), "rule");
+          int[] at = DrlText.position(text, rule.getName(), "rule");
           errors.add(new RuleError(file, at[0], at[1], "rule name \"" + rule.getName() + "\" is already used in "
               + previous + "; rule names must be unique across the rule set"));
         }
@@ -187,39 +178,7 @@ public final class RuleCompiler {
       // The parser's own position is exact; its column is 0-based.
       return new RuleError(file, Integer.parseInt(p.group(1)), Integer.parseInt(p.group(2)) + 1, message);
     }
-    return new RuleError(file, line, columnOfToken(text, line, m.getText()), message);
-  }
-
-  /** Best effort: find the token the message complains about on the reported line. */
-  static int columnOfToken(String text, int line, String message) {
-    if (text == null || line <= 0) {
-      return 0;
-    }
-    String[] lines = text.split("\n", -1);
-    if (line > lines.length) {
-      return 0;
-    }
-    String src = lines[line - 1];
-    List<String> tokens = new ArrayList<>();
-    Matcher q = QUOTED.matcher(message);
-    while (q.find()) {
-      tokens.add(q.group(1));
-    }
-    Matcher mm = METHOD.matcher(message);
-    while (mm.find()) {
-      tokens.add(mm.group(1));
-    }
-    Matcher ex = EXPRESSION.matcher(message);
-    if (ex.find()) {
-      tokens.add(ex.group(1).trim());
-    }
-    for (String token : tokens) {
-      Matcher w = Pattern.compile("(?<![\\w$])" + Pattern.quote(token) + "(?![\\w$])").matcher(src);
-      if (w.find()) {
-        return w.start() + 1;
-      }
-    }
-    return 0;
+    return new RuleError(file, line, DrlText.columnOfToken(text, line, m.getText()), message);
   }
 
   private static String clean(String text) {
@@ -254,7 +213,7 @@ public final class RuleCompiler {
       String text = files.getOrDefault(file, "");
       String previous = seen.putIfAbsent(rule.getName(), file);
       if (previous != null) {
-        int[] at = position(text, rule.getName(), "rule");
+        int[] at = DrlText.position(text, rule.getName(), "rule");
         errors.computeIfAbsent(file, f -> new ArrayList<>())
             .add(new RuleError(file, at[0], at[1],
                 "rule name \"" + rule.getName() + "\" is already used in " + previous
@@ -326,45 +285,9 @@ public final class RuleCompiler {
   }
 
   private static RuleError metaError(String file, String text, Rule rule, String key, String message) {
-    int[] ruleAt = position(text, rule.getName(), "rule");
-    int[] at = positionAfter(text, ruleAt[0], "@" + key);
+    int[] ruleAt = DrlText.position(text, rule.getName(), "rule");
+    int[] at = DrlText.positionAfter(text, ruleAt[0], "@" + key);
     return new RuleError(file, at[0] > 0 ? at[0] : ruleAt[0], at[0] > 0 ? at[1] : ruleAt[1], message);
-  }
-
-  /** Line and column (1-based) of {@code rule "name"} or {@code rule name} in the text. */
-  static int[] position(String text, String name, String keyword) {
-    Pattern p = Pattern.compile("(?m)^\\s*" + keyword + "\\s+(\"" + Pattern.quote(name) + "\"|'"
-        + Pattern.quote(name) + "'|" + Pattern.quote(name) + "(?=\\s))");
-    Matcher m = p.matcher(text);
-    return m.find() ? lineColumn(text, m.start(1)) : new int[] {0, 0};
-  }
-
-  private static int[] positionAfter(String text, int fromLine, String token) {
-    if (fromLine <= 0) {
-      return new int[] {0, 0};
-    }
-    int offset = 0;
-    for (int i = 1; i < fromLine; i++) {
-      offset = text.indexOf('\n', offset) + 1;
-    }
-    int at = text.indexOf(token + "(", offset);
-    int end = text.indexOf("\nend", offset);
-    if (at < 0 || (end >= 0 && at > end)) {
-      return new int[] {0, 0};
-    }
-    return lineColumn(text, at);
-  }
-
-  private static int[] lineColumn(String text, int offset) {
-    int line = 1;
-    int lineStart = 0;
-    for (int i = 0; i < offset; i++) {
-      if (text.charAt(i) == '\n') {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    return new int[] {line, offset - lineStart + 1};
   }
 
   static List<String> split(Object value) {
@@ -378,45 +301,6 @@ public final class RuleCompiler {
       }
     }
     return List.copyOf(out);
-  }
-
-  /** The longest window, temporal-operator range or cooldown written in any of the texts. */
-  static Duration retentionOf(Iterable<String> texts) {
-    long longest = 0;
-    for (String text : texts) {
-      Matcher w = WINDOW.matcher(text);
-      while (w.find()) {
-        longest = Math.max(longest, interval(w.group(1)));
-      }
-      Matcher t = TEMPORAL.matcher(text);
-      while (t.find()) {
-        for (String part : t.group(1).split(",")) {
-          longest = Math.max(longest, interval(part));
-        }
-      }
-      Matcher c = Pattern.compile("@cooldown\\s*\\(\\s*\"([^\"]*)\"").matcher(text);
-      while (c.find()) {
-        try {
-          longest = Math.max(longest, Durations.parse(c.group(1)).toMillis());
-        } catch (IllegalArgumentException ignored) {
-          // reported as a metadata error once the file compiles
-        }
-      }
-    }
-    return Duration.ofMillis(longest);
-  }
-
-  private static long interval(String text) {
-    try {
-      long[] v = TimeIntervalParser.parse(text.trim());
-      long max = 0;
-      for (long x : v) {
-        max = Math.max(max, Math.abs(x));
-      }
-      return max;
-    } catch (RuntimeException e) {
-      return 0;
-    }
   }
 
   private static String declarations(Duration retention) {
