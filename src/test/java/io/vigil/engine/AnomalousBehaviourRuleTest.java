@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vigil.alert.RaisedAlert;
 import io.vigil.rules.Event;
 import io.vigil.testing.Events;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.vigil.testing.SampleRules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -30,8 +28,8 @@ class AnomalousBehaviourRuleTest {
   private RuleTester tester;
 
   @BeforeEach
-  void compileShippedRules() throws IOException {
-    tester = RuleTester.of(RuleFiles.read(Path.of("rules")), Set.of("secops-webhook", "audit-log"));
+  void compileShippedRules() {
+    tester = SampleRules.tester();
   }
 
   @AfterEach
@@ -44,7 +42,7 @@ class AnomalousBehaviourRuleTest {
   void anomalyEventPages() {
     Event e = Events.of("anomaly.login_location").user("alice").at(T0);
 
-    List<RaisedAlert> raised = raisedByRule(tester.process(e));
+    List<RaisedAlert> raised = SampleRules.of(RULE, tester.process(e));
 
     assertEquals(1, raised.size());
     RaisedAlert page = raised.get(0);
@@ -62,7 +60,7 @@ class AnomalousBehaviourRuleTest {
     tester.process(Events.of("anomaly").user("alice").at(T0.plusSeconds(2)));
     tester.process(Events.of("Anomaly.login").user("alice").at(T0.plusSeconds(3)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -71,7 +69,7 @@ class AnomalousBehaviourRuleTest {
     tester.process(Events.of("anomaly.traffic").host("web-1").at(T0));
 
     List<RaisedAlert> repeat =
-        raisedByRule(tester.process(Events.of("anomaly.traffic").host("web-1").at(T0.plus(Duration.ofSeconds(599)))));
+        SampleRules.of(RULE, tester.process(Events.of("anomaly.traffic").host("web-1").at(T0.plus(Duration.ofSeconds(599)))));
 
     assertEquals(1, repeat.size());
     assertTrue(repeat.get(0).withinCooldown());
@@ -84,11 +82,11 @@ class AnomalousBehaviourRuleTest {
     tester.process(Events.of("anomaly.traffic").host("web-1").at(T0.plus(Duration.ofMinutes(5))));
 
     List<RaisedAlert> later =
-        raisedByRule(tester.process(Events.of("anomaly.traffic").host("web-1").at(T0.plus(Duration.ofMinutes(10)))));
+        SampleRules.of(RULE, tester.process(Events.of("anomaly.traffic").host("web-1").at(T0.plus(Duration.ofMinutes(10)))));
 
     assertEquals(1, later.size());
     assertFalse(later.get(0).withinCooldown());
-    assertEquals(2, pages(tester.raised()).size());
+    assertEquals(2, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -96,8 +94,8 @@ class AnomalousBehaviourRuleTest {
   void otherKeysHaveTheirOwnCooldown() {
     tester.process(Events.of("anomaly.traffic").host("web-1").at(T0));
 
-    List<RaisedAlert> otherHost = raisedByRule(tester.process(Events.of("anomaly.traffic").host("web-2").at(T0.plusSeconds(5))));
-    List<RaisedAlert> otherType = raisedByRule(tester.process(Events.of("anomaly.dns").host("web-1").at(T0.plusSeconds(6))));
+    List<RaisedAlert> otherHost = SampleRules.of(RULE, tester.process(Events.of("anomaly.traffic").host("web-2").at(T0.plusSeconds(5))));
+    List<RaisedAlert> otherType = SampleRules.of(RULE, tester.process(Events.of("anomaly.dns").host("web-1").at(T0.plusSeconds(6))));
 
     assertEquals(1, otherHost.size());
     assertFalse(otherHost.get(0).withinCooldown());
@@ -106,11 +104,4 @@ class AnomalousBehaviourRuleTest {
     assertEquals("anomaly.dns web-1", otherType.get(0).key());
   }
 
-  private static List<RaisedAlert> raisedByRule(List<RaisedAlert> raised) {
-    return raised.stream().filter(r -> r.rule().equals(RULE)).toList();
-  }
-
-  private static List<RaisedAlert> pages(List<RaisedAlert> raised) {
-    return raisedByRule(raised).stream().filter(r -> !r.withinCooldown()).toList();
-  }
 }

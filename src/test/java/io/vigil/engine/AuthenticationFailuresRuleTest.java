@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vigil.alert.RaisedAlert;
 import io.vigil.testing.Events;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.vigil.testing.SampleRules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -29,8 +27,8 @@ class AuthenticationFailuresRuleTest {
   private RuleTester tester;
 
   @BeforeEach
-  void compileShippedRules() throws IOException {
-    tester = RuleTester.of(RuleFiles.read(Path.of("rules")), Set.of("secops-webhook", "audit-log"));
+  void compileShippedRules() {
+    tester = SampleRules.tester();
   }
 
   @AfterEach
@@ -44,7 +42,7 @@ class AuthenticationFailuresRuleTest {
     List<String> types = List.of("auth.login_failed", "auth.mfa.failed", "auth.token_failure");
     for (int i = 0; i < types.size(); i++) {
       String user = "user" + i;
-      List<RaisedAlert> raised = raisedByRule(tester.process(Events.of(types.get(i)).user(user).at(T0.plusSeconds(i))));
+      List<RaisedAlert> raised = SampleRules.of(RULE, tester.process(Events.of(types.get(i)).user(user).at(T0.plusSeconds(i))));
 
       assertEquals(1, raised.size(), types.get(i));
       assertEquals(user, raised.get(0).key());
@@ -57,7 +55,7 @@ class AuthenticationFailuresRuleTest {
   @Test
   @DisplayName("a failure without a user is keyed by its origin")
   void failureWithoutUserIsKeyedByOrigin() {
-    List<RaisedAlert> raised = raisedByRule(tester.process(Events.of("auth.login_failed").ip("203.0.113.7").at(T0)));
+    List<RaisedAlert> raised = SampleRules.of(RULE, tester.process(Events.of("auth.login_failed").ip("203.0.113.7").at(T0)));
 
     assertEquals(1, raised.size());
     assertEquals("203.0.113.7", raised.get(0).key());
@@ -70,7 +68,7 @@ class AuthenticationFailuresRuleTest {
     tester.process(Events.of("vpn.login_failed").user("alice").at(T0.plusSeconds(1)));
     tester.process(Events.of("auth.failed_attempts_reset").user("alice").at(T0.plusSeconds(2)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -79,9 +77,9 @@ class AuthenticationFailuresRuleTest {
     tester.process(Events.loginFailed("alice", "203.0.113.7").at(T0));
 
     List<RaisedAlert> sameType =
-        raisedByRule(tester.process(Events.loginFailed("alice", "198.51.100.9").at(T0.plus(Duration.ofMinutes(5)))));
+        SampleRules.of(RULE, tester.process(Events.loginFailed("alice", "198.51.100.9").at(T0.plus(Duration.ofMinutes(5)))));
     List<RaisedAlert> otherType =
-        raisedByRule(tester.process(Events.of("auth.mfa.failed").user("alice").at(T0.plus(Duration.ofSeconds(899)))));
+        SampleRules.of(RULE, tester.process(Events.of("auth.mfa.failed").user("alice").at(T0.plus(Duration.ofSeconds(899)))));
 
     assertEquals(1, sameType.size());
     assertTrue(sameType.get(0).withinCooldown());
@@ -94,7 +92,7 @@ class AuthenticationFailuresRuleTest {
   void otherUsersHaveTheirOwnCooldown() {
     tester.process(Events.loginFailed("alice", "203.0.113.7").at(T0));
 
-    List<RaisedAlert> bob = raisedByRule(tester.process(Events.loginFailed("bob", "203.0.113.7").at(T0.plusSeconds(1))));
+    List<RaisedAlert> bob = SampleRules.of(RULE, tester.process(Events.loginFailed("bob", "203.0.113.7").at(T0.plusSeconds(1))));
 
     assertEquals(1, bob.size());
     assertEquals("bob", bob.get(0).key());
@@ -107,14 +105,10 @@ class AuthenticationFailuresRuleTest {
     tester.process(Events.loginFailed("alice", "203.0.113.7").at(T0));
 
     List<RaisedAlert> later =
-        raisedByRule(tester.process(Events.loginFailed("alice", "203.0.113.7").at(T0.plus(Duration.ofMinutes(15)))));
+        SampleRules.of(RULE, tester.process(Events.loginFailed("alice", "203.0.113.7").at(T0.plus(Duration.ofMinutes(15)))));
 
     assertEquals(1, later.size());
     assertFalse(later.get(0).withinCooldown());
-    assertEquals(2, raisedByRule(tester.raised()).stream().filter(r -> !r.withinCooldown()).count());
-  }
-
-  private static List<RaisedAlert> raisedByRule(List<RaisedAlert> raised) {
-    return raised.stream().filter(r -> r.rule().equals(RULE)).toList();
+    assertEquals(2, SampleRules.of(RULE, tester.raised()).stream().filter(r -> !r.withinCooldown()).count());
   }
 }

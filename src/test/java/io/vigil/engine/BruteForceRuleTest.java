@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vigil.alert.RaisedAlert;
 import io.vigil.rules.Event;
 import io.vigil.testing.Events;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.vigil.testing.SampleRules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,8 +31,8 @@ class BruteForceRuleTest {
   private RuleTester tester;
 
   @BeforeEach
-  void compileShippedRules() throws IOException {
-    tester = RuleTester.of(RuleFiles.read(Path.of("rules")), Set.of("secops-webhook", "audit-log"));
+  void compileShippedRules() {
+    tester = SampleRules.tester();
   }
 
   @AfterEach
@@ -49,7 +48,7 @@ class BruteForceRuleTest {
     for (int i = 0; i < 5; i++) {
       Event e = Events.loginFailed("user" + i, IP).at(T0.plusSeconds(10L * i));
       burst.add(e);
-      List<RaisedAlert> raised = pages(tester.process(e));
+      List<RaisedAlert> raised = SampleRules.pagesOf(RULE, tester.process(e));
       if (i < 4) {
         assertEquals(List.of(), raised, "no page before the fifth failure");
       }
@@ -73,11 +72,11 @@ class BruteForceRuleTest {
 
     List<RaisedAlert> more = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      more.addAll(pages(tester.process(Events.loginFailed("bob", IP).at(T0.plusSeconds(5 + i)))));
+      more.addAll(SampleRules.pagesOf(RULE, tester.process(Events.loginFailed("bob", IP).at(T0.plusSeconds(5 + i)))));
     }
 
     assertEquals(List.of(), more);
-    assertEquals(1, pages(tester.raised()).size());
+    assertEquals(1, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -88,7 +87,7 @@ class BruteForceRuleTest {
     }
     tester.advanceTo(T0.plusSeconds(120));
 
-    assertEquals(List.of(), pages(tester.raised()));
+    assertEquals(List.of(), SampleRules.pagesOf(RULE, tester.raised()));
   }
 
   @Test
@@ -99,7 +98,7 @@ class BruteForceRuleTest {
     }
     tester.advanceTo(T0.plusSeconds(300));
 
-    assertEquals(List.of(), pages(tester.raised()));
+    assertEquals(List.of(), SampleRules.pagesOf(RULE, tester.raised()));
   }
 
   @Test
@@ -111,7 +110,7 @@ class BruteForceRuleTest {
     }
     tester.advanceTo(T0.plusSeconds(120));
 
-    assertEquals(List.of(), pages(tester.raised()));
+    assertEquals(List.of(), SampleRules.pagesOf(RULE, tester.raised()));
   }
 
   @Test
@@ -121,7 +120,7 @@ class BruteForceRuleTest {
       tester.process(Events.loginFailed("alice", null).at(T0.plusSeconds(i)));
     }
 
-    assertEquals(List.of(), pages(tester.raised()));
+    assertEquals(List.of(), SampleRules.pagesOf(RULE, tester.raised()));
   }
 
   @Test
@@ -132,7 +131,7 @@ class BruteForceRuleTest {
 
     assertEquals(1, second.size());
     assertEquals("198.51.100.9", second.get(0).key());
-    assertEquals(2, pages(tester.raised()).size());
+    assertEquals(2, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -145,7 +144,7 @@ class BruteForceRuleTest {
     List<RaisedAlert> late = burstAt(alertAt.plus(Duration.ofMinutes(9).plusSeconds(55)), IP);
 
     assertEquals(List.of(), late);
-    assertEquals(1, pages(tester.raised()).size());
+    assertEquals(1, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -159,7 +158,7 @@ class BruteForceRuleTest {
     assertEquals(1, again.size(), "pages: " + again);
     assertEquals(IP, again.get(0).key());
     assertEquals(alertAt.plus(Duration.ofMinutes(10)).plusSeconds(4).toEpochMilli(), again.get(0).time());
-    assertEquals(2, pages(tester.raised()).size());
+    assertEquals(2, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -172,7 +171,7 @@ class BruteForceRuleTest {
     List<RaisedAlert> again = burstAt(alertAt.plus(Duration.ofMinutes(12)), IP);
 
     assertEquals(1, again.size(), "pages: " + again);
-    List<RaisedAlert> all = pages(tester.raised());
+    List<RaisedAlert> all = SampleRules.pagesOf(RULE, tester.raised());
     assertEquals(2, all.size(), "pages: " + all);
     assertFalse(all.stream().anyMatch(RaisedAlert::withinCooldown));
     assertTrue(all.stream().allMatch(p -> p.key().equals(IP)));
@@ -182,13 +181,10 @@ class BruteForceRuleTest {
   private List<RaisedAlert> burstAt(Instant start, String ip) {
     List<RaisedAlert> out = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      out.addAll(pages(tester.process(Events.loginFailed("alice", ip).at(start.plusSeconds(i)))));
+      out.addAll(SampleRules.pagesOf(RULE, tester.process(Events.loginFailed("alice", ip).at(start.plusSeconds(i)))));
     }
     return out;
   }
 
   /** Raises of this rule that page (outside a cooldown). */
-  private static List<RaisedAlert> pages(List<RaisedAlert> raised) {
-    return raised.stream().filter(r -> r.rule().equals(RULE) && !r.withinCooldown()).toList();
-  }
 }

@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vigil.alert.RaisedAlert;
 import io.vigil.rules.Event;
 import io.vigil.testing.Events;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.vigil.testing.SampleRules;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -29,8 +27,8 @@ class CriticalThreatsRuleTest {
   private RuleTester tester;
 
   @BeforeEach
-  void compileShippedRules() throws IOException {
-    tester = RuleTester.of(RuleFiles.read(Path.of("rules")), Set.of("secops-webhook", "audit-log"));
+  void compileShippedRules() {
+    tester = SampleRules.tester();
   }
 
   @AfterEach
@@ -43,7 +41,7 @@ class CriticalThreatsRuleTest {
   void criticalEventPages() {
     Event e = Events.of("malware.detected").severity("critical").host("db-1").source("edr").at(T0);
 
-    List<RaisedAlert> raised = raisedByRule(tester.process(e));
+    List<RaisedAlert> raised = SampleRules.of(RULE, tester.process(e));
 
     assertEquals(1, raised.size());
     RaisedAlert page = raised.get(0);
@@ -58,7 +56,7 @@ class CriticalThreatsRuleTest {
   @DisplayName("an emergency event pages at emergency severity")
   void emergencyEventPages() {
     List<RaisedAlert> raised =
-        raisedByRule(tester.process(Events.of("ransomware.detected").severity("emergency").ip("10.0.0.5").at(T0)));
+        SampleRules.of(RULE, tester.process(Events.of("ransomware.detected").severity("emergency").ip("10.0.0.5").at(T0)));
 
     assertEquals(1, raised.size());
     assertEquals("emergency", raised.get(0).severity());
@@ -73,7 +71,7 @@ class CriticalThreatsRuleTest {
     tester.process(Events.of("malware.detected").severity("medium").host("db-1").at(T0.plusSeconds(1)));
     tester.process(Events.of("malware.detected").host("db-1").at(T0.plusSeconds(2)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -81,7 +79,7 @@ class CriticalThreatsRuleTest {
   void repeatWithinAMinuteIsWithinCooldown() {
     tester.process(critical("db-1").at(T0));
 
-    List<RaisedAlert> repeat = raisedByRule(tester.process(critical("db-1").at(T0.plusSeconds(59))));
+    List<RaisedAlert> repeat = SampleRules.of(RULE, tester.process(critical("db-1").at(T0.plusSeconds(59))));
 
     assertEquals(1, repeat.size());
     assertTrue(repeat.get(0).withinCooldown());
@@ -94,11 +92,11 @@ class CriticalThreatsRuleTest {
     tester.process(critical("db-1").at(T0));
     tester.process(critical("db-1").at(T0.plusSeconds(30)));
 
-    List<RaisedAlert> later = raisedByRule(tester.process(critical("db-1").at(T0.plusSeconds(60))));
+    List<RaisedAlert> later = SampleRules.of(RULE, tester.process(critical("db-1").at(T0.plusSeconds(60))));
 
     assertEquals(1, later.size());
     assertFalse(later.get(0).withinCooldown());
-    assertEquals(2, pages(tester.raised()).size());
+    assertEquals(2, SampleRules.pagesOf(RULE, tester.raised()).size());
   }
 
   @Test
@@ -106,7 +104,7 @@ class CriticalThreatsRuleTest {
   void differentKeyIsNotInTheCooldown() {
     tester.process(critical("db-1").at(T0));
 
-    List<RaisedAlert> other = raisedByRule(tester.process(critical("db-2").at(T0.plusSeconds(10))));
+    List<RaisedAlert> other = SampleRules.of(RULE, tester.process(critical("db-2").at(T0.plusSeconds(10))));
 
     assertEquals(1, other.size());
     assertFalse(other.get(0).withinCooldown());
@@ -117,11 +115,4 @@ class CriticalThreatsRuleTest {
     return Events.of("malware.detected").severity("critical").host(host);
   }
 
-  private static List<RaisedAlert> raisedByRule(List<RaisedAlert> raised) {
-    return raised.stream().filter(r -> r.rule().equals(RULE)).toList();
-  }
-
-  private static List<RaisedAlert> pages(List<RaisedAlert> raised) {
-    return raisedByRule(raised).stream().filter(r -> !r.withinCooldown()).toList();
-  }
 }

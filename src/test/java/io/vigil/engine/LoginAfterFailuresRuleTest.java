@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import io.vigil.alert.RaisedAlert;
 import io.vigil.rules.Event;
 import io.vigil.testing.Events;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.vigil.testing.SampleRules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,8 +30,8 @@ class LoginAfterFailuresRuleTest {
   private RuleTester tester;
 
   @BeforeEach
-  void compileShippedRules() throws IOException {
-    tester = RuleTester.of(RuleFiles.read(Path.of("rules")), Set.of("secops-webhook", "audit-log"));
+  void compileShippedRules() {
+    tester = SampleRules.tester();
   }
 
   @AfterEach
@@ -47,7 +46,7 @@ class LoginAfterFailuresRuleTest {
     Event success = Events.loginSucceeded("alice", "203.0.113.7").at(T0.plus(Duration.ofMinutes(4)));
     evidence.add(success);
 
-    List<RaisedAlert> raised = raisedByRule(tester.process(success));
+    List<RaisedAlert> raised = SampleRules.of(RULE, tester.process(success));
 
     assertEquals(1, raised.size(), "raised: " + raised);
     RaisedAlert page = raised.get(0);
@@ -57,7 +56,7 @@ class LoginAfterFailuresRuleTest {
     assertEquals("Login by alice after 3 failed attempts within 5 minutes", page.summary());
     assertEquals(Set.copyOf(evidence), new HashSet<>(page.evidence()));
     assertEquals(4, page.evidence().size());
-    assertEquals(1, raisedByRule(tester.raised()).size());
+    assertEquals(1, SampleRules.of(RULE, tester.raised()).size());
   }
 
   @Test
@@ -66,7 +65,7 @@ class LoginAfterFailuresRuleTest {
     failures("alice", T0, 6);
 
     List<RaisedAlert> raised =
-        raisedByRule(tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plusSeconds(30))));
+        SampleRules.of(RULE, tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plusSeconds(30))));
 
     assertEquals(1, raised.size());
     assertEquals("Login by alice after 6 failed attempts within 5 minutes", raised.get(0).summary());
@@ -78,7 +77,7 @@ class LoginAfterFailuresRuleTest {
     failures("alice", T0, 2);
     tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plusSeconds(30)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -89,7 +88,7 @@ class LoginAfterFailuresRuleTest {
     failures("alice", T0.plus(Duration.ofMinutes(4)), 2);
     tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plus(Duration.ofMinutes(5)).plusSeconds(3)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -98,7 +97,7 @@ class LoginAfterFailuresRuleTest {
     failures("alice", T0, 3);
     tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plus(Duration.ofMinutes(5)).plusSeconds(3)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -108,7 +107,7 @@ class LoginAfterFailuresRuleTest {
     failures("carol", T0.plusSeconds(10), 2);
     tester.process(Events.loginSucceeded("alice", "203.0.113.7").at(T0.plusSeconds(30)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   @Test
@@ -118,7 +117,7 @@ class LoginAfterFailuresRuleTest {
     failures("alice", T0.plusSeconds(1), 3);
     tester.advanceTo(T0.plus(Duration.ofMinutes(10)));
 
-    assertEquals(List.of(), raisedByRule(tester.raised()));
+    assertEquals(List.of(), SampleRules.of(RULE, tester.raised()));
   }
 
   /** {@code n} failed logins of {@code user}, one second apart from {@code start}. */
@@ -130,9 +129,5 @@ class LoginAfterFailuresRuleTest {
       out.add(e);
     }
     return out;
-  }
-
-  private static List<RaisedAlert> raisedByRule(List<RaisedAlert> raised) {
-    return raised.stream().filter(r -> r.rule().equals(RULE)).toList();
   }
 }
