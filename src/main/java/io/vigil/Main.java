@@ -3,6 +3,7 @@ package io.vigil;
 import io.vigil.config.ConfigLoader;
 import io.vigil.config.InvalidConfigException;
 import io.vigil.config.VigilConfig;
+import io.vigil.ruletest.RuleTestCommand;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -15,6 +16,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("test")) {
+      System.exit(RuleTestCommand.run(java.util.List.of(args).subList(1, args.length), System.out));
+    }
     VigilConfig config;
     try {
       config = ConfigLoader.load(System.getenv());

@@ -27,16 +27,20 @@ import io.vigil.delivery.HttpTransport;
 import io.vigil.delivery.TargetGuard;
 import io.vigil.engine.RuleCompiler;
 import io.vigil.engine.RuleEngine;
+import io.vigil.engine.RuleReloader;
 import io.vigil.ingest.EventParser;
 import io.vigil.ingest.EventValidator;
 import io.vigil.ingest.EventsHandler;
 import io.vigil.store.AlertStore;
 import io.vigil.store.ApiKeyStore;
+import io.vigil.store.AuditLog;
 import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
+import io.vigil.store.RuleStateStore;
 import io.vigil.template.Templates;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +63,7 @@ public final class Server {
   private Database database;
   private EventJournal journal;
   private RuleEngine engine;
+  private RuleReloader reloader;
   private DeliveryWorker delivery;
   private HttpTransport http;
   private HttpServer server;
@@ -108,8 +113,11 @@ public final class Server {
               clock, delivery::wake);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
-          engine = new RuleEngine(vertx, config, journal, alerts, new RuleCompiler(channels.names(), clock), clock);
-          return engine.start().compose(v -> listen(keys, alerts));
+          engine = new RuleEngine(vertx, config, journal, alerts, clock);
+          reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
+              new RuleStateStore(database.pool()), new AuditLog(database.pool()),
+              () -> Future.succeededFuture(Map.of()), clock);
+          return reloader.start().compose(v -> listen(keys, alerts));
         })
         .onSuccess(v -> {
           delivery.start();
@@ -162,7 +170,12 @@ public final class Server {
   public Future<Void> stop() {
     Future<Void> f = server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
     CompletableFuture<Void> done = new CompletableFuture<>();
-    f.transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
+    f.transform(v -> {
+          if (reloader != null) {
+            reloader.stop();
+          }
+          return engine == null ? Future.succeededFuture() : engine.stop();
+        })
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())
         .transform(v -> database == null ? Future.succeededFuture() : database.stop())

@@ -100,10 +100,13 @@ public final class AlertService {
           if (found) {
             return Future.succeededFuture(0);
           }
-          List<NewDelivery> deliveries = deliveriesFor(r);
+          // Over the rule's hourly cap: kept, with the reason, and delivered to no one.
+          List<NewDelivery> deliveries = r.rateLimited() ? List.of() : deliveriesFor(r);
           NewAlert alert = new NewAlert(
-              r.tenant(), r.rule(), r.key(), fingerprint, r.severity(), AlertStatus.ACTIVE.label(),
-              r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now);
+              r.tenant(), r.rule(), r.key(), fingerprint, r.severity(),
+              (r.rateLimited() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
+              r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now,
+              r.rateLimited() ? "rate_limited" : null);
           return store.insert(tx, alert, deliveries)
               .map(id -> {
                 log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}",

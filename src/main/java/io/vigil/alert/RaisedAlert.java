@@ -9,7 +9,8 @@ import java.util.Optional;
  * What the engine hands to the alert stage for one raise: the rule's policy resolved from
  * its metadata, and whether the raise fell inside the rule's {@code @cooldown} (then it
  * only counts an occurrence). {@code eventSeq} is the journal position of the event being
- * processed when the rule fired (0 when a timer fired it).
+ * processed when the rule fired (0 when a timer fired it). {@code rateLimited}: the rule's
+ * {@code @max_alerts_per_hour} was reached, so a new alert is stored suppressed, undelivered.
  */
 public record RaisedAlert(
     String tenant,
@@ -24,4 +25,5 @@ public record RaisedAlert(
     long time,
     long eventSeq,
     Duration cooldown,
-    boolean withinCooldown) {}
+    boolean withinCooldown,
+    boolean rateLimited) {}

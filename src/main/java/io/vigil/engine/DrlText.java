@@ -22,6 +22,7 @@ final class DrlText {
       Pattern.compile(
           "\\b(?:after|before|coincides|during|finishes|finishedby|includes|meets|metby|overlaps"
               + "|overlappedby|starts|startedby)\\s*\\[([^\\]]+)\\]");
+  private static final Pattern QUOTED_LITERAL = Pattern.compile("\"([^\"\\\\]*)\"");
   private static final Pattern COOLDOWN = Pattern.compile("@cooldown\\s*\\(\\s*\"([^\"]*)\"");
 
   private DrlText() {}
@@ -108,6 +109,7 @@ final class DrlText {
           longest = Math.max(longest, interval(part));
         }
       }
+      longest = Math.max(longest, thresholdSpans(text));
       Matcher c = COOLDOWN.matcher(text);
       while (c.find()) {
         try {
@@ -118,6 +120,34 @@ final class DrlText {
       }
     }
     return Duration.ofMillis(longest);
+  }
+
+  /** The longest duration literal passed to {@code thresholds.hit(...)} (window or cooldown). */
+  private static long thresholdSpans(String text) {
+    long longest = 0;
+    int at = text.indexOf("thresholds.hit(");
+    while (at >= 0) {
+      int depth = 0;
+      int end = at + "thresholds.hit".length();
+      for (; end < text.length(); end++) {
+        char ch = text.charAt(end);
+        if (ch == '(') {
+          depth++;
+        } else if (ch == ')' && --depth == 0) {
+          break;
+        }
+      }
+      Matcher q = QUOTED_LITERAL.matcher(text.substring(at, Math.min(end, text.length())));
+      while (q.find()) {
+        try {
+          longest = Math.max(longest, Durations.parse(q.group(1)).toMillis());
+        } catch (IllegalArgumentException notADuration) {
+          // the rule name or a key: not a span
+        }
+      }
+      at = text.indexOf("thresholds.hit(", end);
+    }
+    return longest;
   }
 
   private static long interval(String text) {

@@ -57,6 +57,10 @@ public final class RuleCompiler {
   private final Set<String> knownChannels;
   private final Clock clock;
 
+  static {
+    DroolsJitWorkaround.apply();
+  }
+
   public RuleCompiler(Set<String> knownChannels, Clock clock) {
     this.knownChannels = Set.copyOf(knownChannels);
     this.clock = clock;
@@ -281,7 +285,19 @@ public final class RuleCompiler {
         problems.add(metaError(file, text, rule, "cooldown", "@cooldown: " + e.getMessage()));
       }
     }
-    return new RuleMetadata(severity, channels, template, split(m.get("tags")), cooldown);
+    int maxPerHour = 0;
+    if (m.containsKey("max_alerts_per_hour")) {
+      try {
+        maxPerHour = Integer.parseInt(String.valueOf(m.get("max_alerts_per_hour")).trim());
+      } catch (NumberFormatException e) {
+        maxPerHour = -1;
+      }
+      if (maxPerHour < 1) {
+        problems.add(metaError(file, text, rule, "max_alerts_per_hour",
+            "@max_alerts_per_hour must be a whole number of at least 1"));
+      }
+    }
+    return new RuleMetadata(severity, channels, template, split(m.get("tags")), cooldown, Math.max(0, maxPerHour));
   }
 
   private static RuleError metaError(String file, String text, Rule rule, String key, String message) {
@@ -307,6 +323,10 @@ public final class RuleCompiler {
     long expiresMs = retention.plus(EXPIRY_SLACK).toMillis();
     return "package io.vigil.rules;\n\n"
         + "declare Event\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n\n"
-        + "declare Alert\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n";
+        + "declare Alert\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n\n"
+        // Declared here so every session can bind them, whatever the rule files declare.
+        + "global io.vigil.rules.Alerts alerts;\n"
+        + "global io.vigil.rules.Thresholds thresholds;\n"
+        + "global io.vigil.rules.Conditions conditions;\n";
   }
 }

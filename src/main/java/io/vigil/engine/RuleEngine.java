@@ -6,13 +6,19 @@ import io.vigil.alert.AlertService;
 import io.vigil.config.VigilConfig;
 import io.vigil.rules.Event;
 import io.vigil.store.EventJournal;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.TimeUnit;
 import org.kie.api.KieServices;
 import org.kie.api.runtime.KieContainer;
@@ -32,47 +38,83 @@ public final class RuleEngine {
   private final VigilConfig config;
   private final EventJournal journal;
   private final AlertService alerts;
-  private final RuleCompiler compiler;
   private final Clock clock;
   private final Map<String, TenantSession> sessions = new ConcurrentHashMap<>();
+  /** Sessions whose Drools session exists: the ones a swap must pause. */
+  private final Set<TenantSession> started = ConcurrentHashMap.newKeySet();
+  private final ReentrantReadWriteLock swapLock = new ReentrantReadWriteLock();
   private volatile RuleSet ruleSet;
   private volatile KieContainer container;
   private volatile boolean stopping;
   private long ticker = -1;
 
   public RuleEngine(
-      Vertx vertx, VigilConfig config, EventJournal journal, AlertService alerts, RuleCompiler compiler, Clock clock) {
+      Vertx vertx, VigilConfig config, EventJournal journal, AlertService alerts, Clock clock) {
     this.vertx = vertx;
     this.config = config;
     this.journal = journal;
     this.alerts = alerts;
-    this.compiler = compiler;
     this.clock = clock;
   }
 
-  /** Compiles the rules directory, resumes tenants with unprocessed events, starts the ticker. */
-  public Future<Void> start() {
-    Path dir = config.rulesDir();
-    return vertx.executeBlocking(() -> compiler.compile(RuleFiles.read(dir)), false)
-        .compose(set -> {
-          this.ruleSet = set;
-          this.container = KieServices.Factory.get().newKieContainer(set.releaseId());
-          report(set, dir);
-          journal.onCommitted(this::accept);
-          ticker = vertx.setPeriodic(config.engine().tick().toMillis(), t -> tick());
-          return journal.tenantsWithBacklog();
-        })
-        .map(tenants -> {
-          tenants.forEach(this::session);
-          return null;
-        });
+  /** Runs the first rule set, resumes tenants with unprocessed events, starts the ticker. */
+  public Future<Void> start(RuleSet initial) {
+    this.ruleSet = initial;
+    this.container = KieServices.Factory.get().newKieContainer(initial.releaseId());
+    journal.onCommitted(this::accept);
+    ticker = vertx.setPeriodic(config.engine().tick().toMillis(), t -> tick());
+    return journal.tenantsWithBacklog().map(tenants -> {
+      tenants.forEach(this::session);
+      return null;
+    });
   }
 
-  private static void report(RuleSet set, Path dir) {
-    log.info("rules loaded: {} rules from {} ({} files failed), version {}",
-        set.rules().size(), dir.toAbsolutePath().normalize(), set.failedFiles().size(), set.version());
-    set.failedFiles().forEach((file, errors) -> errors.forEach(e -> log.warn("rule file failed: {}", e)));
-    set.warnings().forEach(w -> log.warn("rules: {}", w));
+  /**
+   * Moves every tenant's live session to a new rule set without losing state: facts,
+   * windows and Alert events stay, thresholds and cooldowns stay, and new or changed rules
+   * see the events already inserted. Every session thread parks at a barrier between
+   * fireAllRules() calls; the last to arrive updates the shared container. Blocking: call it
+   * from the rules thread, never an event loop. Fails (and changes nothing) if a session
+   * cannot reach the barrier within the timeout.
+   */
+  public void swap(RuleSet next, long timeoutMs) throws Exception {
+    swapLock.writeLock().lock();
+    try {
+      List<TenantSession> live = new ArrayList<>(started);
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Runnable update = () -> {
+        try {
+          org.kie.api.builder.Results r = container.updateToVersion(next.releaseId());
+          if (r.hasMessages(org.kie.api.builder.Message.Level.ERROR)) {
+            failure.set(new IllegalStateException("updating the rule base failed: " + r.getMessages()));
+          } else {
+            ruleSet = next;
+          }
+        } catch (Throwable e) {
+          failure.set(e);
+        }
+      };
+      if (live.isEmpty()) {
+        update.run();
+      } else {
+        CyclicBarrier barrier = new CyclicBarrier(live.size(), update);
+        List<CompletableFuture<Void>> parked = new ArrayList<>();
+        for (TenantSession s : live) {
+          parked.add(s.swapAt(barrier, next, timeoutMs));
+        }
+        try {
+          CompletableFuture.allOf(parked.toArray(new CompletableFuture[0])).get(timeoutMs * 2, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+          barrier.reset();
+          throw new IllegalStateException("engine sessions did not pause for the swap in time; nothing changed", e);
+        }
+      }
+      if (failure.get() != null) {
+        throw new IllegalStateException(failure.get().getMessage(), failure.get());
+      }
+    } finally {
+      swapLock.writeLock().unlock();
+    }
   }
 
   /** The journal's listener: committed events, in seq order, to their tenants' sessions. */
@@ -103,8 +145,19 @@ public final class RuleEngine {
     sessions.values().forEach(s -> s.tick(now));
   }
 
-  RuleSession newRuleSession(String tenant) {
-    return new RuleSession(tenant, container, ruleSet, config.engine().maxEvidence());
+  /**
+   * A session's Drools half, created on its own thread. Creation waits while a swap is
+   * running, and a session created counts for every later swap.
+   */
+  RuleSession newRuleSession(TenantSession owner) {
+    swapLock.readLock().lock();
+    try {
+      RuleSession s = new RuleSession(owner.tenant(), container, ruleSet, config.engine().maxEvidence());
+      started.add(owner);
+      return s;
+    } finally {
+      swapLock.readLock().unlock();
+    }
   }
 
   EventJournal journal() {

@@ -3,11 +3,13 @@ package io.vigil.engine;
 import io.vigil.alert.RaisedAlert;
 import io.vigil.rules.AlertRaise;
 import io.vigil.rules.Alerts;
+import io.vigil.rules.Conditions;
 import io.vigil.rules.Event;
+import io.vigil.rules.Thresholds;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,16 +27,23 @@ import org.kie.api.time.SessionPseudoClock;
  * the clock moves to an event's receive time before the event is inserted, and rules fire
  * after every insert (firing once per batch would evaluate windows after the clock moved on).
  *
- * <p>{@code @cooldown} is kept here, on the engine clock, so a journal replay rebuilds it.
+ * <p>Engine-side policy lives here too, on the engine clock, so a journal replay rebuilds
+ * it: {@code @cooldown} per rule and key, {@code @max_alerts_per_hour} per rule, and the
+ * {@link Thresholds} counters.
  */
 public final class RuleSession implements AutoCloseable {
+  private static final long HOUR = 3_600_000L;
+
   private final String tenant;
   private final KieSession session;
   private final SessionPseudoClock clock;
+  private final Thresholds thresholds;
   private final int maxEvidence;
   private final List<AlertRaise> fired = new ArrayList<>();
   /** Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. */
   private final Map<String, Long> lastPage = new HashMap<>();
+  /** Pages of the last hour per rule with {@code @max_alerts_per_hour}. */
+  private final Map<String, ArrayDeque<Long>> pagesThisHour = new HashMap<>();
   private RuleSet ruleSet;
   private long operations;
 
@@ -44,7 +53,10 @@ public final class RuleSession implements AutoCloseable {
     this.maxEvidence = maxEvidence;
     this.session = container.newKieSession();
     this.clock = session.getSessionClock();
+    this.thresholds = new Thresholds(clock::getCurrentTime);
     session.setGlobal("alerts", new Alerts(tenant, fired::add));
+    session.setGlobal("thresholds", thresholds);
+    session.setGlobal("conditions", Conditions.INSTANCE);
   }
 
   public String tenant() {
@@ -60,6 +72,10 @@ public final class RuleSession implements AutoCloseable {
     return session.getFactCount();
   }
 
+  public Thresholds thresholds() {
+    return thresholds;
+  }
+
   /** Moves the clock to the event's receive time (never backwards), inserts it, fires rules. */
   public List<RaisedAlert> process(Event event) {
     List<RaisedAlert> out = new ArrayList<>();
@@ -68,7 +84,7 @@ public final class RuleSession implements AutoCloseable {
     session.fireAllRules();
     collect(event.getSeq(), out);
     if (++operations % 4096 == 0) {
-      evictCooldowns();
+      evict();
     }
     return out;
   }
@@ -77,6 +93,19 @@ public final class RuleSession implements AutoCloseable {
   public List<RaisedAlert> advanceTo(long epochMillis) {
     List<RaisedAlert> out = new ArrayList<>();
     moveClock(epochMillis, out);
+    evict();
+    return out;
+  }
+
+  /**
+   * Takes the rule set the shared container was just moved to: metadata comes from it
+   * from now on, and rules that changed see the events already in the session.
+   */
+  public List<RaisedAlert> ruleSetChanged(RuleSet changed) {
+    this.ruleSet = changed;
+    List<RaisedAlert> out = new ArrayList<>();
+    session.fireAllRules();
+    collect(0, out);
     return out;
   }
 
@@ -94,33 +123,22 @@ public final class RuleSession implements AutoCloseable {
       return;
     }
     for (AlertRaise raise : fired) {
-      RuleInfo info = ruleSet.rule(raise.getRule());
-      RuleMetadata meta =
-          info != null
-              ? info.metadata()
-              : new RuleMetadata(raise.getSeverity(), List.of(), Optional.empty(), List.of(), Duration.ZERO);
+      RuleInfo info = ruleSet.rule(raise.getRuleId());
+      RuleMetadata meta = info != null
+          ? info.metadata()
+          : new RuleMetadata(raise.getSeverity(), List.of(), Optional.empty(), List.of(), Duration.ZERO, 0);
       boolean withinCooldown = withinCooldown(raise, meta.cooldown());
+      boolean rateLimited = !withinCooldown && overHourlyCap(raise, meta.maxPerHour());
       Set<String> tags = new LinkedHashSet<>(meta.tags());
       tags.addAll(raise.getTags());
       List<Event> evidence = raise.getEvidence();
       if (evidence.size() > maxEvidence) {
         evidence = evidence.subList(evidence.size() - maxEvidence, evidence.size());
       }
-      out.add(
-          new RaisedAlert(
-              tenant,
-              raise.getRule(),
-              raise.getKey(),
-              raise.getSeverity(),
-              raise.getSummary(),
-              List.copyOf(tags),
-              meta.channels(),
-              meta.template(),
-              List.copyOf(evidence),
-              raise.getTime(),
-              eventSeq,
-              meta.cooldown(),
-              withinCooldown));
+      out.add(new RaisedAlert(
+          tenant, raise.getRule(), raise.getKey(), raise.getSeverity(), raise.getSummary(), List.copyOf(tags),
+          meta.channels(), meta.template(), List.copyOf(evidence), raise.getTime(), eventSeq, meta.cooldown(),
+          withinCooldown, rateLimited));
     }
     fired.clear();
   }
@@ -129,7 +147,7 @@ public final class RuleSession implements AutoCloseable {
     if (cooldown.isZero()) {
       return false;
     }
-    String k = raise.getRule() + '\u0000' + raise.getKey();
+    String k = raise.getRuleId() + '\u0000' + raise.getKey();
     Long last = lastPage.get(k);
     if (last != null && raise.getTime() - last < cooldown.toMillis()) {
       return true;
@@ -138,19 +156,36 @@ public final class RuleSession implements AutoCloseable {
     return false;
   }
 
-  /** Forgets cooldowns that have ended, so the map holds only live ones. */
-  void evictCooldowns() {
-    long now = clock.getCurrentTime();
-    Iterator<Map.Entry<String, Long>> it = lastPage.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<String, Long> e = it.next();
-      String rule = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
-      RuleInfo info = ruleSet.rule(rule);
-      long cooldown = info == null ? 0 : info.metadata().cooldown().toMillis();
-      if (now - e.getValue() >= cooldown) {
-        it.remove();
-      }
+  private boolean overHourlyCap(AlertRaise raise, int maxPerHour) {
+    if (maxPerHour <= 0) {
+      return false;
     }
+    ArrayDeque<Long> pages = pagesThisHour.computeIfAbsent(raise.getRuleId(), r -> new ArrayDeque<>());
+    while (!pages.isEmpty() && raise.getTime() - pages.peekFirst() >= HOUR) {
+      pages.pollFirst();
+    }
+    if (pages.size() >= maxPerHour) {
+      return true;
+    }
+    pages.addLast(raise.getTime());
+    return false;
+  }
+
+  /** Forgets cooldowns, hourly counts and threshold keys that have run out. */
+  void evict() {
+    long now = clock.getCurrentTime();
+    lastPage.entrySet().removeIf(e -> {
+      RuleInfo info = ruleSet.rule(e.getKey().substring(0, e.getKey().indexOf('\u0000')));
+      long cooldown = info == null ? 0 : info.metadata().cooldown().toMillis();
+      return now - e.getValue() >= cooldown;
+    });
+    pagesThisHour.values().forEach(q -> {
+      while (!q.isEmpty() && now - q.peekFirst() >= HOUR) {
+        q.pollFirst();
+      }
+    });
+    pagesThisHour.values().removeIf(ArrayDeque::isEmpty);
+    thresholds.evictIdle();
   }
 
   @Override

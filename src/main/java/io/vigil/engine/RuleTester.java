@@ -23,20 +23,36 @@ public final class RuleTester implements AutoCloseable {
   private final RuleSession session;
   private final List<RaisedAlert> raised = new ArrayList<>();
 
-  private RuleTester(KieContainer container, RuleSet ruleSet, String tenant) {
+  private final boolean ownsContainer;
+
+  private RuleTester(KieContainer container, RuleSet ruleSet, String tenant, boolean ownsContainer) {
     this.container = container;
     this.ruleSet = ruleSet;
+    this.ownsContainer = ownsContainer;
     this.session = new RuleSession(tenant, container, ruleSet, 50);
   }
 
   /** Compiles the files; any file that fails is an {@link IllegalArgumentException} naming every error. */
   public static RuleTester of(Map<String, String> files, Set<String> channels) {
+    return of(files, channels, "test");
+  }
+
+  /** As {@link #of(Map, Set)}, with the session's tenant (policies only match their own tenant). */
+  public static RuleTester of(Map<String, String> files, Set<String> channels, String tenant) {
     RuleSet set = new RuleCompiler(channels, Clock.systemUTC()).compile(files);
     if (!set.failedFiles().isEmpty()) {
-      throw new IllegalArgumentException("rules do not compile:\n" + set.failedFiles().values().stream()
-          .flatMap(List::stream).map(RuleError::toString).collect(Collectors.joining("\n")));
+      KieServices.Factory.get().getRepository().removeKieModule(set.releaseId());
+      throw new RulesDoNotCompile(set.failedFiles().values().stream().flatMap(List::stream).toList());
     }
-    return new RuleTester(KieServices.Factory.get().newKieContainer(set.releaseId()), set, "test");
+    return new RuleTester(KieServices.Factory.get().newKieContainer(set.releaseId()), set, tenant, true);
+  }
+
+  /**
+   * A fresh session for another tenant or another test case on the same compiled rules;
+   * closing it leaves this tester's rules in place.
+   */
+  public RuleTester fresh(String tenant) {
+    return new RuleTester(container, ruleSet, tenant, false);
   }
 
   public RuleSet ruleSet() {
@@ -71,10 +87,26 @@ public final class RuleTester implements AutoCloseable {
     return List.copyOf(raised);
   }
 
+  /** The rules given to a tester do not compile; carries every error. */
+  public static final class RulesDoNotCompile extends IllegalArgumentException {
+    private final List<RuleError> errors;
+
+    RulesDoNotCompile(List<RuleError> errors) {
+      super("rules do not compile:\n" + errors.stream().map(RuleError::toString).collect(Collectors.joining("\n")));
+      this.errors = List.copyOf(errors);
+    }
+
+    public List<RuleError> errors() {
+      return errors;
+    }
+  }
+
   @Override
   public void close() {
     session.close();
-    container.dispose();
-    KieServices.Factory.get().getRepository().removeKieModule(ruleSet.releaseId());
+    if (ownsContainer) {
+      container.dispose();
+      KieServices.Factory.get().getRepository().removeKieModule(ruleSet.releaseId());
+    }
   }
 }

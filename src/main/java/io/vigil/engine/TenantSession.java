@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +112,21 @@ final class TenantSession {
     });
   }
 
+  /**
+   * Queues, behind the work already queued, a pause at the swap barrier: the last session
+   * to arrive moves the shared container to the new rule set while every session is parked
+   * between fireAllRules() calls; then each session fires what the change made due.
+   */
+  CompletableFuture<Void> swapAt(CyclicBarrier barrier, RuleSet next, long timeoutMs) {
+    return call(() -> {
+      barrier.await(timeoutMs, TimeUnit.MILLISECONDS);
+      if (rules != null) {
+        submit(rules.ruleSetChanged(next), 0);
+      }
+      return null;
+    });
+  }
+
   /** Runs a task on the engine thread (for tests and the API). */
   <T> CompletableFuture<T> call(java.util.concurrent.Callable<T> task) {
     CompletableFuture<T> f = new CompletableFuture<>();
@@ -170,7 +186,7 @@ final class TenantSession {
 
   private void recover() {
     long started = System.nanoTime();
-    rules = engine.newRuleSession(tenant);
+    rules = engine.newRuleSession(this);
     EventJournal.Position position = await(() -> engine.journal().position(tenant));
     lastSeq = position.seq();
     int replayed = 0;

@@ -14,6 +14,7 @@ import java.util.Set;
  */
 public final class AlertRaise {
   private final String tenant;
+  private final String ruleId;
   private final String rule;
   private final String key;
   private final long time;
@@ -23,8 +24,9 @@ public final class AlertRaise {
   private final List<Event> evidence = new ArrayList<>();
   private final Set<String> tags = new LinkedHashSet<>();
 
-  AlertRaise(String tenant, String rule, String key, String severity, long time, Event trigger) {
+  AlertRaise(String tenant, String ruleId, String rule, String key, String severity, long time, Event trigger) {
     this.tenant = tenant;
+    this.ruleId = ruleId;
     this.rule = rule;
     this.key = key;
     this.severity = severity;
@@ -74,8 +76,14 @@ public final class AlertRaise {
     return tenant;
   }
 
+  /** The rule name alerts carry: the DRL rule's name, or {@code @alert_rule} when set (policies). */
   public String getRule() {
     return rule;
+  }
+
+  /** The DRL rule's own name. */
+  public String getRuleId() {
+    return ruleId;
   }
 
   public String getKey() {

@@ -29,11 +29,14 @@ public final class Alerts {
    * (an IP, a user, a host): the alert fingerprint is tenant + rule + key.
    */
   public AlertRaise raise(RuleContext kcontext, Object key) {
-    String rule = kcontext.getRule().getName();
+    String ruleId = kcontext.getRule().getName();
+    Map<String, Object> meta = kcontext.getRule().getMetaData();
+    Object display = meta.get("alert_rule");
+    String rule = display == null ? ruleId : display.toString();
     String k = key == null ? "" : String.valueOf(key);
-    String severity = severityOf(kcontext.getRule().getMetaData());
+    String severity = severityOf(meta);
     long now = kcontext.getKieRuntime().getSessionClock().getCurrentTime();
-    AlertRaise raise = new AlertRaise(tenant, rule, k, severity, now, triggerOf(kcontext));
+    AlertRaise raise = new AlertRaise(tenant, ruleId, rule, k, severity, now, triggerOf(kcontext));
     kcontext.getKieRuntime().insert(new Alert(tenant, rule, k, severity, now));
     sink.accept(raise);
     return raise;

@@ -27,7 +27,7 @@ public final class AlertStore {
   private static final String OPEN = "('active', 'acknowledged', 'suppressed')";
   private static final String ALERT_COLUMNS =
       "id, tenant, rule, key, fingerprint, severity, status, summary, tags, template, first_seen, last_seen,"
-          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, aseq";
+          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq";
 
   private final Pool pool;
 
@@ -70,11 +70,12 @@ public final class AlertStore {
             .addString(a.template())
             .addString(a.evidenceJson())
             .addOffsetDateTime(utc(a.time()))
-            .addLong(a.eventSeq() == 0 ? null : a.eventSeq());
+            .addLong(a.eventSeq() == 0 ? null : a.eventSeq())
+            .addString(a.suppressedReason());
     return tx.preparedQuery(
             "INSERT INTO alerts (id, tenant, rule, key, fingerprint, severity, status, summary, tags, template,"
-                + " evidence, first_seen, last_seen, occurrences, event_seq)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13)")
+                + " evidence, first_seen, last_seen, occurrences, event_seq, suppressed_reason)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13, $14)")
         .execute(alert)
         .compose(v -> deliveries.isEmpty() ? Future.succeededFuture() : insertDeliveries(tx, id, a, deliveries))
         .map(id);
@@ -238,6 +239,7 @@ public final class AlertStore {
         .put("resolved_at", iso(r.getOffsetDateTime("resolved_at")))
         .put("resolved_by", r.getString("resolved_by"))
         .put("note", r.getString("note"))
+        .put("suppressed_reason", r.getString("suppressed_reason"))
         .put("_aseq", r.getLong("aseq"));
   }
 
@@ -253,7 +255,7 @@ public final class AlertStore {
   public record NewAlert(
       String tenant, String rule, String key, String fingerprint, String severity, String status,
       String summary, List<String> tags, String template, String evidenceJson, Instant time,
-      long eventSeq, Instant now) {}
+      long eventSeq, Instant now, String suppressedReason) {}
 
   /** One delivery row to create: {@code pending}, or {@code failed} with an error at once. */
   public record NewDelivery(String channel, String status, String error) {}

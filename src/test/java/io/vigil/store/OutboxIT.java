@@ -73,7 +73,7 @@ class OutboxIT {
   List<UUID> alertWith(Instant now, List<AlertStore.NewDelivery> deliveries) throws Exception {
     AlertStore.NewAlert alert = new AlertStore.NewAlert(
         "acme", "Brute force login", "203.0.113.7", "fp-" + (++fingerprints), "high", "active",
-        "5 failed logins from 203.0.113.7", List.of("auth", "ssh"), null, "[]", now, 0, now);
+        "5 failed logins from 203.0.113.7", List.of("auth", "ssh"), null, "[]", now, 0, now, null);
     UUID alertId = get(pool.withTransaction(tx -> alerts.insert(tx, alert, deliveries)));
     List<UUID> ids = new ArrayList<>();
     for (Map<String, Object> row :
