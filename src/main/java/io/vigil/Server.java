@@ -18,6 +18,8 @@ import io.vigil.api.ApiKeysHandler;
 import io.vigil.api.ApiRouter;
 import io.vigil.api.HealthHandler;
 import io.vigil.api.OperatorKey;
+import io.vigil.api.PoliciesHandler;
+import io.vigil.api.RuleTestsHandler;
 import io.vigil.api.RulesHandler;
 import io.vigil.config.VigilConfig;
 import io.vigil.delivery.Backoff;
@@ -28,19 +30,23 @@ import io.vigil.delivery.TargetGuard;
 import io.vigil.engine.RuleCompiler;
 import io.vigil.engine.RuleEngine;
 import io.vigil.engine.RuleReloader;
+import io.vigil.engine.RulesWatcher;
+import io.vigil.engine.policy.PolicyFiles;
 import io.vigil.ingest.EventParser;
 import io.vigil.ingest.EventValidator;
 import io.vigil.ingest.EventsHandler;
+import io.vigil.ruletest.TestRunner;
 import io.vigil.store.AlertStore;
 import io.vigil.store.ApiKeyStore;
 import io.vigil.store.AuditLog;
 import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
+import io.vigil.store.PolicyStore;
 import io.vigil.store.RuleStateStore;
 import io.vigil.template.Templates;
 import java.time.Clock;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +70,9 @@ public final class Server {
   private EventJournal journal;
   private RuleEngine engine;
   private RuleReloader reloader;
+  private RulesWatcher watcher;
+  private PolicyStore policies;
+  private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
   private HttpTransport http;
   private HttpServer server;
@@ -85,6 +94,7 @@ public final class Server {
     Channels channels;
     try {
       channels = Channels.build(config.channels(), http, clock);
+      channelNames = Set.copyOf(channels.names());
     } catch (RuntimeException e) {
       return stop().transform(v -> Future.failedFuture(e));
     }
@@ -114,10 +124,11 @@ public final class Server {
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
           engine = new RuleEngine(vertx, config, journal, alerts, clock);
+          policies = new PolicyStore(database.pool());
           reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
               new RuleStateStore(database.pool()), new AuditLog(database.pool()),
-              () -> Future.succeededFuture(Map.of()), clock);
-          return reloader.start().compose(v -> listen(keys, alerts));
+              () -> PolicyFiles.load(policies), clock);
+          return reloader.start().compose(v -> startWatching()).compose(v -> listen(keys, alerts));
         })
         .onSuccess(v -> {
           delivery.start();
@@ -133,6 +144,21 @@ public final class Server {
         });
   }
 
+  /** Reloads the rules when their files change, unless switched off (engine.watch_rules). */
+  private Future<Void> startWatching() {
+    if (!config.engine().watchRules()) {
+      return Future.succeededFuture();
+    }
+    watcher = new RulesWatcher(config.rulesDir(), config.engine().reloadDebounce(),
+        () -> reloader.reload("watcher", "rule files changed"));
+    try {
+      watcher.start();
+      return Future.succeededFuture();
+    } catch (java.io.IOException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
   private Future<Void> listen(ApiKeyStore keys, AlertService alerts) {
     ApiKeyAuth auth = new ApiKeyAuth(keys, clock);
     ApiRouter api = new ApiRouter(vertx, config.ingest().maxBodyBytes(), auth);
@@ -143,7 +169,9 @@ public final class Server {
     api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics));
     new AlertsHandler(alerts).mount(api.router());
     new ApiKeysHandler(keys, auth, clock).mount(api.router());
-    new RulesHandler(engine).mount(api.router());
+    new RulesHandler(engine, reloader).mount(api.router());
+    new PoliciesHandler(policies, reloader, clock).mount(api.router());
+    new RuleTestsHandler(vertx, reloader, new TestRunner(validator), channelNames, clock).mount(api.router());
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
@@ -171,6 +199,9 @@ public final class Server {
     Future<Void> f = server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
     CompletableFuture<Void> done = new CompletableFuture<>();
     f.transform(v -> {
+          if (watcher != null) {
+            watcher.close();
+          }
           if (reloader != null) {
             reloader.stop();
           }

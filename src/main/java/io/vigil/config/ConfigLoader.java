@@ -145,7 +145,9 @@ public final class ConfigLoader {
         new EngineConfig(
             r.duration("engine.tick", "1s", Duration.ofMillis(10)),
             r.integer("engine.inbox_max", 20_000, 1, 10_000_000),
-            r.integer("engine.max_evidence", 50, 1, 10_000));
+            r.integer("engine.max_evidence", 50, 1, 10_000),
+            r.bool("engine.watch_rules", true),
+            r.duration("engine.reload_debounce", "1s", Duration.ofMillis(10)));
     DeliveryConfig delivery =
         new DeliveryConfig(
             r.bool("delivery.allow_private_targets", false),

@@ -45,7 +45,8 @@ public record VigilConfig(
       int queueMax,
       int batchMaxRows) {}
 
-  public record EngineConfig(Duration tick, int inboxMax, int maxEvidence) {}
+  public record EngineConfig(
+      Duration tick, int inboxMax, int maxEvidence, boolean watchRules, Duration reloadDebounce) {}
 
   public record DeliveryConfig(
       boolean allowPrivateTargets,

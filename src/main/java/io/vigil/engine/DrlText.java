@@ -22,8 +22,8 @@ final class DrlText {
       Pattern.compile(
           "\\b(?:after|before|coincides|during|finishes|finishedby|includes|meets|metby|overlaps"
               + "|overlappedby|starts|startedby)\\s*\\[([^\\]]+)\\]");
-  private static final Pattern QUOTED_LITERAL = Pattern.compile("\"([^\"\\\\]*)\"");
-  private static final Pattern COOLDOWN = Pattern.compile("@cooldown\\s*\\(\\s*\"([^\"]*)\"");
+  private static final Pattern COOLDOWN_CALL = Pattern.compile("@cooldown\\s*\\(");
+  private static final Pattern THRESHOLD_CALL = Pattern.compile("\\bthresholds\\s*\\.\\s*hit\\s*\\(");
 
   private DrlText() {}
 
@@ -83,7 +83,8 @@ final class DrlText {
     return lineColumn(text, at);
   }
 
-  private static int[] lineColumn(String text, int offset) {
+  /** 1-based line and column of a character offset. */
+  static int[] lineColumn(String text, int offset) {
     int line = 1;
     int lineStart = 0;
     for (int i = 0; i < offset; i++) {
@@ -95,59 +96,119 @@ final class DrlText {
     return new int[] {line, offset - lineStart + 1};
   }
 
-  /** The longest window, temporal-operator range or cooldown written in any of the texts. */
-  static Duration retentionOf(Iterable<String> texts) {
-    long longest = 0;
+  /** The longest look-back the rules need: windows and temporal ranges, and cooldowns. */
+  record Spans(Duration window, Duration cooldown) {}
+
+  /**
+   * Reads the spans from DRL code only: string literals and comments are blanked first, so a
+   * policy value such as "window:time(3650d)" is data and changes nothing. Cooldowns come
+   * from {@code @cooldown("...")} and the window and cooldown arguments of {@code
+   * thresholds.hit(...)}, whose literals are read at the positions the code view found.
+   */
+  static Spans spansOf(Iterable<String> texts) {
+    long window = 0;
+    long cooldown = 0;
     for (String text : texts) {
-      Matcher w = WINDOW.matcher(text);
+      String code = codeOnly(text);
+      Matcher w = WINDOW.matcher(code);
       while (w.find()) {
-        longest = Math.max(longest, interval(w.group(1)));
+        window = Math.max(window, interval(w.group(1)));
       }
-      Matcher t = TEMPORAL.matcher(text);
+      Matcher t = TEMPORAL.matcher(code);
       while (t.find()) {
         for (String part : t.group(1).split(",")) {
-          longest = Math.max(longest, interval(part));
+          window = Math.max(window, interval(part));
         }
       }
-      longest = Math.max(longest, thresholdSpans(text));
-      Matcher c = COOLDOWN.matcher(text);
+      Matcher c = COOLDOWN_CALL.matcher(code);
       while (c.find()) {
-        try {
-          longest = Math.max(longest, Durations.parse(c.group(1)).toMillis());
-        } catch (IllegalArgumentException ignored) {
-          // reported as a metadata error once the file compiles
+        List<String> args = literalsFrom(text, c.end() - 1);
+        if (!args.isEmpty()) {
+          cooldown = Math.max(cooldown, duration(args.get(0)));
+        }
+      }
+      Matcher h = THRESHOLD_CALL.matcher(code);
+      while (h.find()) {
+        // thresholds.hit("rule", key, this, count, "window", "cooldown"): the last two literals
+        List<String> args = literalsFrom(text, h.end() - 1);
+        if (args.size() >= 2) {
+          window = Math.max(window, duration(args.get(args.size() - 2)));
+          cooldown = Math.max(cooldown, duration(args.get(args.size() - 1)));
         }
       }
     }
-    return Duration.ofMillis(longest);
+    return new Spans(Duration.ofMillis(window), Duration.ofMillis(cooldown));
   }
 
-  /** The longest duration literal passed to {@code thresholds.hit(...)} (window or cooldown). */
-  private static long thresholdSpans(String text) {
-    long longest = 0;
-    int at = text.indexOf("thresholds.hit(");
-    while (at >= 0) {
-      int depth = 0;
-      int end = at + "thresholds.hit".length();
-      for (; end < text.length(); end++) {
-        char ch = text.charAt(end);
-        if (ch == '(') {
-          depth++;
-        } else if (ch == ')' && --depth == 0) {
-          break;
+  /** The text with string literals and comments replaced by spaces (newlines kept). */
+  static String codeOnly(String text) {
+    char[] out = text.toCharArray();
+    int i = 0;
+    while (i < out.length) {
+      char ch = out[i];
+      if (ch == '"' || ch == '\'') {
+        int j = i + 1;
+        while (j < out.length && out[j] != ch && out[j] != '\n') {
+          j += out[j] == '\\' ? 2 : 1;
         }
-      }
-      Matcher q = QUOTED_LITERAL.matcher(text.substring(at, Math.min(end, text.length())));
-      while (q.find()) {
-        try {
-          longest = Math.max(longest, Durations.parse(q.group(1)).toMillis());
-        } catch (IllegalArgumentException notADuration) {
-          // the rule name or a key: not a span
+        for (int k = i + 1; k < Math.min(j, out.length); k++) {
+          out[k] = out[k] == '\n' ? '\n' : ' ';
         }
+        i = j + 1;
+      } else if (ch == '/' && i + 1 < out.length && out[i + 1] == '/') {
+        while (i < out.length && out[i] != '\n') {
+          out[i++] = ' ';
+        }
+      } else if (ch == '/' && i + 1 < out.length && out[i + 1] == '*') {
+        while (i < out.length && !(out[i] == '*' && i + 1 < out.length && out[i + 1] == '/')) {
+          out[i] = out[i] == '\n' ? '\n' : ' ';
+          i++;
+        }
+        if (i < out.length) {
+          out[i++] = ' ';
+        }
+        if (i < out.length) {
+          out[i++] = ' ';
+        }
+      } else {
+        i++;
       }
-      at = text.indexOf("thresholds.hit(", end);
     }
-    return longest;
+    return new String(out);
+  }
+
+  /** The string literals of the call whose opening parenthesis is at {@code open}. */
+  private static List<String> literalsFrom(String text, int open) {
+    List<String> out = new ArrayList<>();
+    int depth = 0;
+    for (int i = open; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == '"') {
+        StringBuilder b = new StringBuilder();
+        int j = i + 1;
+        while (j < text.length() && text.charAt(j) != '"') {
+          if (text.charAt(j) == '\\' && j + 1 < text.length()) {
+            j++;
+          }
+          b.append(text.charAt(j++));
+        }
+        out.add(b.toString());
+        i = j;
+      } else if (ch == '(') {
+        depth++;
+      } else if (ch == ')' && --depth == 0) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  private static long duration(String text) {
+    try {
+      return Durations.parse(text).toMillis();
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return 0; // not a duration here; metadata errors are reported by the compiler
+    }
   }
 
   private static long interval(String text) {

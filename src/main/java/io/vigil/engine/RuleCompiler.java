@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.drools.base.definitions.rule.impl.RuleImpl;
 import org.drools.compiler.kie.builder.impl.DrlProject;
+import org.drools.compiler.kie.builder.impl.InternalKieModule;
 import org.drools.drl.ast.descr.PackageDescr;
 import org.drools.drl.ast.descr.RuleDescr;
 import org.drools.drl.parser.DrlParser;
@@ -31,7 +32,6 @@ import org.kie.api.builder.model.KieModuleModel;
 import org.kie.api.conf.EventProcessingOption;
 import org.kie.api.definition.KiePackage;
 import org.kie.api.definition.rule.Rule;
-import org.kie.api.runtime.KieContainer;
 import org.kie.api.runtime.conf.ClockTypeOption;
 import org.kie.internal.builder.InternalKieBuilder;
 
@@ -48,6 +48,10 @@ public final class RuleCompiler {
   private static final String DECLARATIONS = "src/main/resources/io/vigil/rules/vigil-declarations.drl";
   /** Events and alerts stay in a session this much longer than the longest window. */
   static final Duration EXPIRY_SLACK = Duration.ofMinutes(1);
+  /** Longer windows are clipped to this: events are never held in memory longer. */
+  static final Duration MAX_WINDOW = Duration.ofDays(7);
+  /** A restart replays at most this much journal to rebuild windows and cooldowns. */
+  static final Duration MAX_REPLAY = Duration.ofDays(1);
 
   private static final AtomicLong BUILDS = new AtomicLong();
   private static final Pattern PARSER_POSITION = Pattern.compile("Line (\\d+):(\\d+)");
@@ -66,15 +70,22 @@ public final class RuleCompiler {
     this.clock = clock;
   }
 
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   /** Compiles the given files (name to DRL text); never throws for bad DRL. */
   public RuleSet compile(Map<String, String> files) {
     Map<String, String> candidates = new TreeMap<>(files);
     Map<String, List<RuleError>> failed = new TreeMap<>();
     rejectDuplicateNames(candidates, failed);
     for (int round = 0; round <= files.size() + 1; round++) {
-      Duration retention = DrlText.retentionOf(candidates.values());
+      DrlText.Spans spans = DrlText.spansOf(candidates.values());
+      Duration expiry = min(spans.window(), MAX_WINDOW).plus(EXPIRY_SLACK);
+      Duration retention = min(spans.window().compareTo(spans.cooldown()) >= 0 ? spans.window() : spans.cooldown(),
+          MAX_REPLAY);
       ReleaseId releaseId = ks.newReleaseId("io.vigil", "rules", "1.0." + BUILDS.incrementAndGet());
-      Map<String, List<RuleError>> errors = build(releaseId, candidates, retention);
+      Map<String, List<RuleError>> errors = build(releaseId, candidates, expiry);
       List<RuleInfo> rules = new ArrayList<>();
       List<String> warnings = new ArrayList<>();
       if (errors.isEmpty()) {
@@ -83,7 +94,7 @@ public final class RuleCompiler {
       if (errors.isEmpty()) {
         return new RuleSet(
             "v" + releaseId.getVersion().substring("1.0.".length()),
-            clock.instant(), releaseId, rules, failed, warnings, retention);
+            clock.instant(), releaseId, rules, failed, warnings, expiry, retention);
       }
       ks.getRepository().removeKieModule(releaseId);
       errors.forEach(
@@ -134,10 +145,10 @@ public final class RuleCompiler {
   }
 
   /** Builds the module; returns errors by file (empty on success). */
-  private Map<String, List<RuleError>> build(ReleaseId releaseId, Map<String, String> files, Duration retention) {
+  private Map<String, List<RuleError>> build(ReleaseId releaseId, Map<String, String> files, Duration expiry) {
     KieFileSystem kfs = ks.newKieFileSystem();
     kfs.generateAndWritePomXML(releaseId);
-    kfs.write(DECLARATIONS, declarations(retention));
+    kfs.write(DECLARATIONS, declarations(expiry));
     files.forEach((name, text) -> kfs.write(RULES_ROOT + name, text));
     KieModuleModel module = ks.newKieModuleModel();
     module
@@ -205,10 +216,13 @@ public final class RuleCompiler {
   private Map<String, List<RuleError>> inspect(
       ReleaseId releaseId, Map<String, String> files, List<RuleInfo> out, List<String> warnings) {
     Map<String, List<RuleError>> errors = new LinkedHashMap<>();
-    KieContainer container = ks.newKieContainer(releaseId);
+    // Read the packages the build produced without creating a KieBase from them: a KieBase
+    // marks its packages in use, and the live container would then have to deep-clone them,
+    // which fails for groupby accumulates once they have run.
+    InternalKieModule module = (InternalKieModule) ks.getRepository().getKieModule(releaseId);
     Map<String, String> seen = new HashMap<>();
     List<Rule> all = new ArrayList<>();
-    for (KiePackage p : container.getKieBase().getKiePackages()) {
+    for (KiePackage p : module.getKnowledgePackagesForKieBase("vigil")) {
       all.addAll(p.getRules());
     }
     all.sort((a, b) -> fileOfRule(a, files).compareTo(fileOfRule(b, files)));
@@ -232,7 +246,6 @@ public final class RuleCompiler {
       }
       out.add(new RuleInfo(rule.getName(), file, rule.getPackageName(), Map.copyOf(rule.getMetaData()), meta));
     }
-    container.dispose();
     return errors;
   }
 
@@ -319,8 +332,8 @@ public final class RuleCompiler {
     return List.copyOf(out);
   }
 
-  private static String declarations(Duration retention) {
-    long expiresMs = retention.plus(EXPIRY_SLACK).toMillis();
+  private static String declarations(Duration expiry) {
+    long expiresMs = expiry.toMillis();
     return "package io.vigil.rules;\n\n"
         + "declare Event\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n\n"
         + "declare Alert\n    @role(event)\n    @timestamp(time)\n    @expires(" + expiresMs + "ms)\nend\n\n"

@@ -184,15 +184,31 @@ public final class RuleReloader {
       long t0 = System.nanoTime();
       RuleSources.Effective in = RuleSources.of(next, disabled, policies);
       RuleSet set = compiler.compile(in.files());
-      long compileMs = (System.nanoTime() - t0) / 1_000_000;
       try {
         List<RuleError> errors = errorsOf(set, in.files());
+        long compileMs = (System.nanoTime() - t0) / 1_000_000;
         return errors.isEmpty()
             ? new ReloadReport(true, false, null, set.rules().size(), List.of(), set.warnings(), compileMs, 0, "valid")
             : ReloadReport.failed("invalid", errors, set.warnings(), compileMs);
       } finally {
         KieServices.Factory.get().getRepository().removeKieModule(set.releaseId());
       }
+    });
+  }
+
+  /**
+   * What a rule test without its own rules runs: the live files (disabled rules cut out)
+   * and the tenant's own policies.
+   */
+  public Future<Map<String, String>> liveSources(String tenant) {
+    return on(() -> {
+      Map<String, String> mine = new TreeMap<>();
+      policies.forEach((name, drl) -> {
+        if (name.startsWith("policies/" + tenant + "/")) {
+          mine.put(name, drl);
+        }
+      });
+      return RuleSources.of(files, disabled, mine).files();
     });
   }
 
@@ -228,15 +244,19 @@ public final class RuleReloader {
       String actor, String action, String target, String hash, String reason) {
     long t0 = System.nanoTime();
     RuleSources.Effective in = RuleSources.of(nextFiles, nextDisabled, nextPolicies);
-    RuleSet set = compiler.compile(in.files());
-    long compileMs = (System.nanoTime() - t0) / 1_000_000;
-    List<RuleError> errors = errorsOf(set, in.files());
+    RuleSet scratch = compiler.compile(in.files());
+    List<RuleError> errors = errorsOf(scratch, in.files());
+    KieServices.Factory.get().getRepository().removeKieModule(scratch.releaseId());
     ReloadReport report;
     if (!errors.isEmpty()) {
-      KieServices.Factory.get().getRepository().removeKieModule(set.releaseId());
-      report = ReloadReport.failed("rejected: " + reason, errors, set.warnings(), compileMs);
+      long compileMs = (System.nanoTime() - t0) / 1_000_000;
+      report = ReloadReport.failed("rejected: " + reason, errors, scratch.warnings(), compileMs);
       errors.forEach(e -> log.warn("rule change rejected ({}): {}", reason, e));
     } else {
+      // The build that ran in the scratch session is discarded: a KieBase shares its
+      // packages, and the live one must get packages no other KieBase has used.
+      RuleSet set = compiler.compile(in.files());
+      long compileMs = (System.nanoTime() - t0) / 1_000_000;
       report = swap(set, in, nextFiles, nextDisabled, nextPolicies, commit, compileMs, reason);
     }
     lastReload = report;

@@ -42,6 +42,8 @@ public final class RuleSession implements AutoCloseable {
   private final List<AlertRaise> fired = new ArrayList<>();
   /** Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. */
   private final Map<String, Long> lastPage = new HashMap<>();
+  /** Matches already raised (rule, key, event positions), until their events have expired. */
+  private final Map<String, Long> raisedMatches = new HashMap<>();
   /** Pages of the last hour per rule with {@code @max_alerts_per_hour}. */
   private final Map<String, ArrayDeque<Long>> pagesThisHour = new HashMap<>();
   private RuleSet ruleSet;
@@ -123,6 +125,9 @@ public final class RuleSession implements AutoCloseable {
       return;
     }
     for (AlertRaise raise : fired) {
+      if (!firstTimeMatched(raise)) {
+        continue;
+      }
       RuleInfo info = ruleSet.rule(raise.getRuleId());
       RuleMetadata meta = info != null
           ? info.metadata()
@@ -141,6 +146,20 @@ public final class RuleSession implements AutoCloseable {
           withinCooldown, rateLimited));
     }
     fired.clear();
+  }
+
+  /**
+   * A reload makes Drools match the changed rules against the events already in the
+   * session again. The same rule matching the same events is the same raise: it is dropped,
+   * so a reload never raises an alert twice. Matches without events (timers) always count.
+   */
+  private boolean firstTimeMatched(AlertRaise raise) {
+    long[] seqs = raise.getMatchedSeqs();
+    if (seqs.length == 0) {
+      return true;
+    }
+    String signature = raise.getRuleId() + '\u0000' + raise.getKey() + '\u0000' + java.util.Arrays.toString(seqs);
+    return raisedMatches.putIfAbsent(signature, raise.getTime()) == null;
   }
 
   private boolean withinCooldown(AlertRaise raise, Duration cooldown) {
@@ -185,6 +204,8 @@ public final class RuleSession implements AutoCloseable {
       }
     });
     pagesThisHour.values().removeIf(ArrayDeque::isEmpty);
+    long keep = ruleSet.expiry().toMillis();
+    raisedMatches.values().removeIf(at -> now - at > keep);
     thresholds.evictIdle();
   }
 

@@ -11,8 +11,9 @@ import org.kie.api.builder.ReleaseId;
 /**
  * One compiled, immutable version of the rules: the KIE module to run, what each rule
  * is, which files failed and why. {@code retention} is the longest time window any rule
- * looks back over (windows, temporal operators, cooldowns): events and alerts are kept in
- * sessions that long, and a restart replays the journal that far back.
+ * looks back over. {@code expiry}: how long events and alerts stay in a session (the longest
+ * window or temporal range, plus slack). {@code retention}: how far back a restart replays
+ * the journal to rebuild windows and cooldowns (the longest window or cooldown, at most a day).
  */
 public final class RuleSet {
   private final String version;
@@ -22,6 +23,7 @@ public final class RuleSet {
   private final Map<String, RuleInfo> byName;
   private final Map<String, List<RuleError>> failedFiles;
   private final List<String> warnings;
+  private final Duration expiry;
   private final Duration retention;
 
   RuleSet(
@@ -31,6 +33,7 @@ public final class RuleSet {
       List<RuleInfo> rules,
       Map<String, List<RuleError>> failedFiles,
       List<String> warnings,
+      Duration expiry,
       Duration retention) {
     this.version = version;
     this.loadedAt = loadedAt;
@@ -39,6 +42,7 @@ public final class RuleSet {
     this.byName = rules.stream().collect(Collectors.toUnmodifiableMap(RuleInfo::name, Function.identity()));
     this.failedFiles = Map.copyOf(failedFiles);
     this.warnings = List.copyOf(warnings);
+    this.expiry = expiry;
     this.retention = retention;
   }
 
@@ -69,6 +73,10 @@ public final class RuleSet {
 
   public List<String> warnings() {
     return warnings;
+  }
+
+  public Duration expiry() {
+    return expiry;
   }
 
   public Duration retention() {

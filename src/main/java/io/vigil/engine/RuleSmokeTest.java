@@ -22,6 +22,7 @@ import org.kie.api.time.SessionPseudoClock;
  */
 final class RuleSmokeTest {
   private static final Pattern RULE_REF = Pattern.compile("[Rr]ule \"?([^\"\\]]+?)\"? in ([^\\]\\s]+)");
+  private static final Pattern NEAR = Pattern.compile("\\[Near : \\{\\.\\.\\. (.+?) \\.\\.\\.\\.\\}\\]");
   private static final Pattern RULE_NAME = Pattern.compile("[Rr]ule(?: name)?[ =:]+\"?'?([^\"'\\]]+)");
 
   private RuleSmokeTest() {}
@@ -62,6 +63,11 @@ final class RuleSmokeTest {
         new Event(2, "validation", "sample-2", "vigil.validation", now, now, null, null, null, null, null, Map.of()));
   }
 
+  /**
+   * Finds the rule an evaluation error belongs to: by the rule name when the message has
+   * one, else by the constraint text MVEL quotes ({@code [Near : {... time == "abc" ....}]}),
+   * located in the sources.
+   */
   private static RuleError locate(Throwable e, RuleSet set, Map<String, String> texts) {
     StringBuilder message = new StringBuilder();
     for (Throwable t = e; t != null && message.length() < 600; t = t.getCause()) {
@@ -83,6 +89,17 @@ final class RuleSmokeTest {
     RuleInfo info = rule == null ? null : set.rule(rule);
     String clean = "fails when an event arrives: " + (text.length() > 500 ? text.substring(0, 500) + "..." : text);
     if (info == null) {
+      Matcher near = NEAR.matcher(text);
+      if (near.find()) {
+        String expression = near.group(1).trim();
+        for (Map.Entry<String, String> f : texts.entrySet()) {
+          int at = f.getValue().indexOf(expression);
+          if (at >= 0) {
+            int[] lc = DrlText.lineColumn(f.getValue(), at);
+            return new RuleError(f.getKey(), lc[0], lc[1], clean);
+          }
+        }
+      }
       return new RuleError("(rule set)", 0, 0, clean);
     }
     int[] at = DrlText.position(texts.getOrDefault(info.file(), ""), info.name(), "rule");

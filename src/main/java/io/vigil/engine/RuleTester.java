@@ -19,7 +19,7 @@ import org.kie.api.runtime.KieContainer;
  */
 public final class RuleTester implements AutoCloseable {
   private final KieContainer container;
-  private final RuleSet ruleSet;
+  private RuleSet ruleSet;
   private final RuleSession session;
   private final List<RaisedAlert> raised = new ArrayList<>();
 
@@ -69,6 +69,28 @@ public final class RuleTester implements AutoCloseable {
   /** Moves the clock (timers, absence rules, expirations); returns what that raised. */
   public List<RaisedAlert> advanceTo(Instant time) {
     List<RaisedAlert> out = session.advanceTo(time.toEpochMilli());
+    raised.addAll(out);
+    return out;
+  }
+
+  /**
+   * Moves this tester to new rule files in place, as a live reload does: facts, windows,
+   * Alert events, thresholds and cooldowns stay. Fails (changing nothing) when they do not
+   * compile. Only for a tester made by {@link #of}.
+   */
+  public List<RaisedAlert> swapTo(Map<String, String> files, Set<String> channels) {
+    if (!ownsContainer) {
+      throw new IllegalStateException("swap the tester that owns the rules");
+    }
+    RuleSet next = new RuleCompiler(channels, Clock.systemUTC()).compile(files);
+    if (!next.failedFiles().isEmpty()) {
+      KieServices.Factory.get().getRepository().removeKieModule(next.releaseId());
+      throw new RulesDoNotCompile(next.failedFiles().values().stream().flatMap(List::stream).toList());
+    }
+    container.updateToVersion(next.releaseId());
+    KieServices.Factory.get().getRepository().removeKieModule(ruleSet.releaseId());
+    ruleSet = next;
+    List<RaisedAlert> out = session.ruleSetChanged(next);
     raised.addAll(out);
     return out;
   }

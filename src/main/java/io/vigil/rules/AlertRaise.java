@@ -19,12 +19,16 @@ public final class AlertRaise {
   private final String key;
   private final long time;
   private final Event trigger;
+  private final long[] matchedSeqs;
   private String severity;
   private String summary;
   private final List<Event> evidence = new ArrayList<>();
   private final Set<String> tags = new LinkedHashSet<>();
 
-  AlertRaise(String tenant, String ruleId, String rule, String key, String severity, long time, Event trigger) {
+  AlertRaise(
+      String tenant, String ruleId, String rule, String key, String severity, long time, Event trigger,
+      long[] matchedSeqs) {
+    this.matchedSeqs = matchedSeqs;
     this.tenant = tenant;
     this.ruleId = ruleId;
     this.rule = rule;
@@ -109,6 +113,11 @@ public final class AlertRaise {
       return List.of(trigger);
     }
     return Collections.unmodifiableList(evidence);
+  }
+
+  /** Journal positions of the events in the rule's match, sorted. */
+  public long[] getMatchedSeqs() {
+    return matchedSeqs.clone();
   }
 
   public Set<String> getTags() {

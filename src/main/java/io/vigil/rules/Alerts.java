@@ -36,7 +36,8 @@ public final class Alerts {
     String k = key == null ? "" : String.valueOf(key);
     String severity = severityOf(meta);
     long now = kcontext.getKieRuntime().getSessionClock().getCurrentTime();
-    AlertRaise raise = new AlertRaise(tenant, ruleId, rule, k, severity, now, triggerOf(kcontext));
+    AlertRaise raise = new AlertRaise(tenant, ruleId, rule, k, severity, now, triggerOf(kcontext),
+        matchedSeqs(kcontext));
     kcontext.getKieRuntime().insert(new Alert(tenant, rule, k, severity, now));
     sink.accept(raise);
     return raise;
@@ -50,6 +51,31 @@ public final class Alerts {
   private static String severityOf(Map<String, Object> meta) {
     Object s = meta.get("severity");
     return s == null ? "medium" : s.toString().trim().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The journal positions of every event in the match (directly or inside collections, as
+   * collectList gives), sorted: with the rule, what identifies this raise when Drools
+   * re-evaluates the same match after a reload.
+   */
+  private static long[] matchedSeqs(RuleContext kcontext) {
+    Match match = kcontext.getMatch();
+    if (match == null) {
+      return new long[0];
+    }
+    java.util.TreeSet<Long> seqs = new java.util.TreeSet<>();
+    for (Object o : match.getObjects()) {
+      if (o instanceof Event e) {
+        seqs.add(e.getSeq());
+      } else if (o instanceof java.util.Collection<?> c) {
+        for (Object item : c) {
+          if (item instanceof Event e) {
+            seqs.add(e.getSeq());
+          }
+        }
+      }
+    }
+    return seqs.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** The first Event matched by the firing rule, kept as default evidence. */

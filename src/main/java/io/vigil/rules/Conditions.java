@@ -11,7 +11,6 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -153,10 +152,14 @@ public final class Conditions {
   }
 
   private static boolean same(Object a, Object b, boolean caseSensitive) {
-    BigDecimal na = number(a);
-    BigDecimal nb = number(b);
-    if (na != null && nb != null) {
-      return na.compareTo(nb) == 0;
+    // Numbers compare as numbers when either side is one ("500" equals 500); two strings
+    // compare as text, so "007" is not "7".
+    if (a instanceof Number || b instanceof Number) {
+      BigDecimal na = number(a);
+      BigDecimal nb = number(b);
+      if (na != null && nb != null) {
+        return na.compareTo(nb) == 0;
+      }
     }
     if (a instanceof String sa && b instanceof String sb) {
       return caseSensitive ? sa.equals(sb) : sa.equalsIgnoreCase(sb);
@@ -178,7 +181,12 @@ public final class Conditions {
 
   private static boolean contains(Object actual, Object expected, boolean caseSensitive) {
     if (actual instanceof Collection<?> items) {
-      return anySame(expected, List.copyOf(items), caseSensitive);
+      for (Object item : items) {
+        if (item != null && same(item, expected, caseSensitive)) {
+          return true;
+        }
+      }
+      return false;
     }
     String hay = String.valueOf(actual);
     String needle = String.valueOf(expected);
@@ -201,6 +209,9 @@ public final class Conditions {
   }
 
   private static BigDecimal number(Object v) {
+    if (v instanceof Double d && !Double.isFinite(d) || v instanceof Float f && !Float.isFinite(f)) {
+      return null;
+    }
     if (v instanceof Number n) {
       return n instanceof BigDecimal bd ? bd : new BigDecimal(n.toString());
     }

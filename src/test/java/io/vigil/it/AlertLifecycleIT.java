@@ -107,9 +107,7 @@ class AlertLifecycleIT {
   }
 
   static void awaitProcessed() {
-    long last = TestDatabase.count("SELECT coalesce(max(seq), 0) FROM events");
-    await().atMost(Duration.ofSeconds(30)).until(
-        () -> TestDatabase.count("SELECT coalesce(max(seq), 0) FROM engine_positions") >= last);
+    await().atMost(Duration.ofSeconds(30)).until(TestDatabase::engineCaughtUp);
   }
 
   @Test

@@ -56,8 +56,8 @@ public final class TestDatabase {
           return;
         }
       }
-      s.execute("TRUNCATE events, engine_positions, alerts, deliveries, delivery_attempts, api_keys"
-          + " RESTART IDENTITY CASCADE");
+      s.execute("TRUNCATE events, engine_positions, alerts, deliveries, delivery_attempts, api_keys, rule_states,"
+          + " policies, audit_log RESTART IDENTITY CASCADE");
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -101,10 +101,17 @@ public final class TestDatabase {
     }
   }
 
+  /** True when every tenant's engine has processed (and stored the alerts of) all its events. */
+  public static boolean engineCaughtUp() {
+    return count("SELECT count(*) FROM (SELECT tenant, max(seq) AS m FROM events GROUP BY tenant) e"
+        + " LEFT JOIN engine_positions p USING (tenant) WHERE p.seq IS NULL OR p.seq < e.m") == 0;
+  }
+
   /** Row counts of every table, to show a rejected request changed nothing. */
   public static Map<String, Long> snapshot() {
     Map<String, Long> counts = new LinkedHashMap<>();
-    for (String t : List.of("events", "engine_positions", "alerts", "deliveries", "delivery_attempts", "api_keys")) {
+    for (String t : List.of("events", "engine_positions", "alerts", "deliveries", "delivery_attempts", "api_keys",
+        "rule_states", "policies", "audit_log")) {
       counts.put(t, count("SELECT count(*) FROM " + t));
     }
     return counts;
