@@ -133,6 +133,30 @@ class RestartIT {
         + " WHERE a.rule = 'Brute force login' AND d.channel = 'secops-webhook'"), "and no second delivery");
   }
 
+  @Test
+  @DisplayName("threshold counts are rebuilt by the replay: 19 refused connections, a restart, one more: one alert")
+  void threshold_counts_survive_restart() {
+    for (int i = 0; i < 19; i++) {
+      assertEquals(202, server.api().post("/api/v1/events",
+          "{\"type\":\"net.connection_refused\",\"ip\":\"192.0.2.88\"}").status());
+    }
+    await().atMost(Duration.ofSeconds(30)).until(TestDatabase::engineCaughtUp);
+    assertEquals(0, TestDatabase.count("SELECT count(*) FROM alerts WHERE rule = 'Port scan'"));
+    server.restart();
+    assertEquals(202, server.api().post("/api/v1/events",
+        "{\"type\":\"net.connection_refused\",\"ip\":\"192.0.2.88\"}").status());
+    await().atMost(Duration.ofSeconds(30)).until(TestDatabase::engineCaughtUp);
+    assertEquals(1, TestDatabase.count("SELECT count(*) FROM alerts WHERE rule = 'Port scan'"));
+    server.restart();
+    for (int i = 0; i < 25; i++) {
+      assertEquals(202, server.api().post("/api/v1/events",
+          "{\"type\":\"net.connection_refused\",\"ip\":\"192.0.2.88\"}").status());
+    }
+    await().atMost(Duration.ofSeconds(30)).until(TestDatabase::engineCaughtUp);
+    assertEquals(1, TestDatabase.count("SELECT count(*) FROM alerts WHERE rule = 'Port scan'"),
+        "the 15-minute threshold cooldown was rebuilt too");
+  }
+
   private JsonObject webhookDelivery(String alertId) {
     return server.api().get("/api/v1/alerts/" + alertId).json().getJsonArray("deliveries").stream()
         .map(o -> (JsonObject) o).filter(d -> d.getString("channel").equals("secops-webhook")).findFirst()
