@@ -71,21 +71,12 @@ public final class PoliciesHandler {
   }
 
   private void replace(RoutingContext ctx) {
-    Principal p = ApiRouter.require(ctx, Scope.ADMIN);
-    String id = policyId(ctx);
     JsonNode body = body(ctx);
-    Policy policy = parse(body, id, p.tenant());
-    store.get(p.tenant(), id).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().isEmpty()) {
-        ctx.fail(ApiError.notFound("policy"));
-      } else {
-        StoredPolicy old = ar.result().get();
-        StoredPolicy stored = new StoredPolicy(id, p.tenant(), policy.name(), new JsonObject(body.toString()),
-            old.createdAt(), clock.instant(), old.createdBy(), p.keyId());
-        apply(ctx, stored, policy, old, p, "policies.update", 200);
-      }
+    withPolicy(ctx, Scope.ADMIN, (p, old) -> {
+      Policy policy = parse(body, old.id(), p.tenant());
+      StoredPolicy stored = new StoredPolicy(old.id(), p.tenant(), policy.name(), new JsonObject(body.toString()),
+          old.createdAt(), clock.instant(), old.createdBy(), p.keyId());
+      apply(ctx, stored, policy, old, p, "policies.update", 200);
     });
   }
 
@@ -147,21 +138,17 @@ public final class PoliciesHandler {
   }
 
   private void get(RoutingContext ctx) {
-    Principal p = ApiRouter.require(ctx, Scope.READ);
-    String id = policyId(ctx);
-    store.get(p.tenant(), id).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().isEmpty()) {
-        ctx.fail(ApiError.notFound("policy"));
-      } else {
-        ctx.json(view(ar.result().get()));
-      }
-    });
+    withPolicy(ctx, Scope.READ, (p, sp) -> ctx.json(view(sp)));
   }
 
   private void drl(RoutingContext ctx) {
-    Principal p = ApiRouter.require(ctx, Scope.READ);
+    withPolicy(ctx, Scope.READ, (p, sp) -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+        .end(PolicyCompiler.compile(parse(toJackson(sp.body()), sp.id(), sp.tenant()))));
+  }
+
+  /** The caller's policy named in the path, or 404: another tenant's policy does not exist. */
+  private void withPolicy(RoutingContext ctx, Scope scope, java.util.function.BiConsumer<Principal, StoredPolicy> then) {
+    Principal p = ApiRouter.require(ctx, scope);
     String id = policyId(ctx);
     store.get(p.tenant(), id).onComplete(ar -> {
       if (ar.failed()) {
@@ -169,9 +156,11 @@ public final class PoliciesHandler {
       } else if (ar.result().isEmpty()) {
         ctx.fail(ApiError.notFound("policy"));
       } else {
-        StoredPolicy sp = ar.result().get();
-        String drl = PolicyCompiler.compile(parse(toJackson(sp.body()), sp.id(), sp.tenant()));
-        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(drl);
+        try {
+          then.accept(p, ar.result().get());
+        } catch (RuntimeException e) {
+          ctx.fail(e); // an ApiError from validating the body, answered like any other
+        }
       }
     });
   }

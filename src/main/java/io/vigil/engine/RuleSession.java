@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.kie.api.runtime.KieContainer;
 import org.kie.api.runtime.KieSession;
 import org.kie.api.time.SessionPseudoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One tenant's Drools session in STREAM mode on the pseudo clock, without threads: the
@@ -32,6 +34,7 @@ import org.kie.api.time.SessionPseudoClock;
  * {@link Thresholds} counters.
  */
 public final class RuleSession implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RuleSession.class);
   private static final long HOUR = 3_600_000L;
 
   private final String tenant;
@@ -48,6 +51,7 @@ public final class RuleSession implements AutoCloseable {
   private final Map<String, ArrayDeque<Long>> pagesThisHour = new HashMap<>();
   private RuleSet ruleSet;
   private long operations;
+  private long ruleFailures;
 
   public RuleSession(String tenant, KieContainer container, RuleSet ruleSet, int maxEvidence) {
     this.tenant = tenant;
@@ -82,8 +86,14 @@ public final class RuleSession implements AutoCloseable {
   public List<RaisedAlert> process(Event event) {
     List<RaisedAlert> out = new ArrayList<>();
     moveClock(event.getReceivedAt(), out);
-    session.insert(event);
-    session.fireAllRules();
+    try {
+      session.insert(event);
+    } catch (RuntimeException e) {
+      // A constraint that throws on this event (a rule bug, not the event's): the other rules
+      // have seen it; the engine goes on with the next event rather than stall the tenant.
+      ruleFailure(e, event);
+    }
+    fire(event);
     collect(event.getSeq(), out);
     if (++operations % 4096 == 0) {
       evict();
@@ -106,7 +116,7 @@ public final class RuleSession implements AutoCloseable {
   public List<RaisedAlert> ruleSetChanged(RuleSet changed) {
     this.ruleSet = changed;
     List<RaisedAlert> out = new ArrayList<>();
-    session.fireAllRules();
+    fire(null);
     collect(0, out);
     return out;
   }
@@ -115,9 +125,36 @@ public final class RuleSession implements AutoCloseable {
     long now = clock.getCurrentTime();
     if (target > now) {
       clock.advanceTime(target - now, TimeUnit.MILLISECONDS);
-      session.fireAllRules();
+      fire(null);
       collect(0, out);
     }
+  }
+
+  /**
+   * Fires the agenda. A consequence that throws stops Drools' firing loop with the rest of
+   * the agenda still due; it is logged and firing resumes, so one failing rule never
+   * keeps the others from running or the engine from moving on.
+   */
+  private void fire(Event event) {
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      try {
+        session.fireAllRules();
+        return;
+      } catch (RuntimeException e) {
+        ruleFailure(e, event);
+      }
+    }
+  }
+
+  private void ruleFailure(RuntimeException e, Event event) {
+    ruleFailures++;
+    log.error("rule failed tenant={} event={} error={}", tenant, event == null ? "-" : event.getId(),
+        e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\s+", " "));
+  }
+
+  /** Rules that threw, since the session started. */
+  public long ruleFailures() {
+    return ruleFailures;
   }
 
   private void collect(long eventSeq, List<RaisedAlert> out) {

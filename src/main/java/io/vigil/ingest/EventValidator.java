@@ -72,7 +72,40 @@ public final class EventValidator {
     return out;
   }
 
+  /**
+   * Values PostgreSQL cannot store would fail the journal write of every event committed
+   * with them: NUL characters (in text or field names) and numbers too large for a double.
+   */
+  private static void storable(JsonNode n, String path, Problems p) {
+    if (n.isTextual()) {
+      if (n.textValue().indexOf('\u0000') >= 0) {
+        p.add(path, "must not contain NUL characters");
+      }
+    } else if (n.isDouble() || n.isFloat()) {
+      if (!Double.isFinite(n.doubleValue())) {
+        p.add(path, "is a number too large to store");
+      }
+    } else if (n.isContainerNode()) {
+      int i = 0;
+      java.util.Iterator<Map.Entry<String, JsonNode>> fields = n.isObject() ? n.fields() : null;
+      if (fields != null) {
+        while (fields.hasNext() && !p.any()) {
+          Map.Entry<String, JsonNode> f = fields.next();
+          if (f.getKey().indexOf('\u0000') >= 0) {
+            p.add(path, "has a field name with a NUL character");
+          }
+          storable(f.getValue(), path.isEmpty() ? f.getKey() : path + "." + f.getKey(), p);
+        }
+      } else {
+        for (JsonNode item : n) {
+          storable(item, path + "." + i++, p);
+        }
+      }
+    }
+  }
+
   private Event fromEvent(ObjectNode n, String tenant, long receivedAt, Problems p) {
+    storable(n, "", p);
     String type = requiredString(n, "type", MAX_TYPE, p);
     String id = optionalString(n, "id", MAX_ID, p);
     Long time = time(n.get("time"), "time", receivedAt, p);
@@ -106,6 +139,7 @@ public final class EventValidator {
   }
 
   private Event fromCloudEvent(ObjectNode n, String tenant, long receivedAt, Problems p) {
+    storable(n, "", p);
     JsonNode spec = n.get("specversion");
     if (spec == null || !spec.isTextual() || !spec.asText().startsWith("1.")) {
       p.add("specversion", "must be \"1.0\" (CloudEvents structured mode)");
@@ -239,6 +273,7 @@ public final class EventValidator {
   private static final class Problems {
     private final int index;
     private final JsonArray all;
+    private final java.util.Set<String> reported = new java.util.HashSet<>();
     private boolean any;
 
     Problems(int index, JsonArray all) {
@@ -248,6 +283,9 @@ public final class EventValidator {
 
     void add(String field, String message) {
       any = true;
+      if (!reported.add(field)) {
+        return; // one problem per field is enough to fix it
+      }
       if (all.size() < 100) {
         all.add(new JsonObject().put("index", index).put("field", field).put("message", field + " " + message));
       }

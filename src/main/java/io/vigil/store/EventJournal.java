@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -57,6 +58,8 @@ public final class EventJournal {
   private final Set<String> knownTenants = new HashSet<>();
   private volatile Consumer<List<Event>> committedListener = events -> {};
   private boolean writing;
+  /** How many of the next requests to write one at a time, after a batch failed on its data. */
+  private int isolate;
 
   public EventJournal(Vertx vertx, Pool pool, int batchMaxRows, int queueMax, long writeTimeoutMs) {
     this.vertx = vertx;
@@ -106,7 +109,12 @@ public final class EventJournal {
   private void flush() {
     List<Pending> batch = new ArrayList<>();
     int rows = 0;
-    while (!queue.isEmpty() && (batch.isEmpty() || rows + queue.peek().events.size() <= batchMaxRows)) {
+    int maxRequests = isolate > 0 ? 1 : Integer.MAX_VALUE;
+    if (isolate > 0) {
+      isolate--;
+    }
+    while (!queue.isEmpty() && batch.size() < maxRequests
+        && (batch.isEmpty() || rows + queue.peek().events.size() <= batchMaxRows)) {
       Pending p = queue.poll();
       batch.add(p);
       rows += p.events.size();
@@ -143,6 +151,16 @@ public final class EventJournal {
         .execute(params)
         .onComplete(ar -> {
           vertx.cancelTimer(timer);
+          if (ar.failed() && batch.size() > 1 && isDataError(ar.cause()) && !result.future().isComplete()) {
+            // One request's data broke the shared insert: write each request of the batch
+            // on its own, so only the one at fault is refused.
+            for (int i = batch.size() - 1; i >= 0; i--) {
+              queue.addFirst(batch.get(i));
+            }
+            isolate = batch.size();
+            flush();
+            return;
+          }
           if (ar.succeeded()) {
             List<Row> out = new ArrayList<>();
             ar.result().forEach(out::add);
@@ -175,6 +193,10 @@ public final class EventJournal {
         p.complete(Future.succeededFuture(new AppendResult(fresh)));
       }
     });
+  }
+
+  private static boolean isDataError(Throwable e) {
+    return e instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22");
   }
 
   /** Hands newly committed events to the engine in seq order; returns key to seq. */

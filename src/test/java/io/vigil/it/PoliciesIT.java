@@ -153,6 +153,11 @@ class PoliciesIT {
     assertTrue(regex.json().getJsonObject("error").getJsonArray("details").getJsonObject(0).containsKey("position"));
 
     assertEquals(409, acme.post("/api/v1/policies", ADMINS_5XX).status(), "the name is taken");
+    String existing = acme.get("/api/v1/policies").items().getJsonObject(0).getString("id");
+    Api.Response badUpdate = acme.send("PUT", "/api/v1/policies/" + existing,
+        ADMINS_5XX.replace("\"high\"", "\"urgent\""), "application/json");
+    assertEquals(422, badUpdate.status(), badUpdate.body());
+    assertEquals("high", acme.get("/api/v1/policies/" + existing).json().getString("severity"));
     assertEquals(400, acme.post("/api/v1/policies", "[1,2]").status());
     assertEquals(403, server.api(acmeIngest).post("/api/v1/policies", ADMINS_5XX.replace("prod 5xx", "other"))
         .status());

@@ -86,6 +86,10 @@ class RejectionsIT {
         Arguments.of("a bad NDJSON line", "{\"type\":\"a\"}\n{nope}\n", "application/x-ndjson", 400,
             "invalid_json"),
         Arguments.of("an unsupported media type", "type=x", "text/plain", 415, "unsupported_media_type"),
+        Arguments.of("a NUL character in an attribute", "{\"type\":\"x\",\"attributes\":{\"a\":\"x\\u0000y\"}}",
+            "application/json", 400, "invalid_event"),
+        Arguments.of("a number too large to store", "{\"type\":\"x\",\"size\":1e400}", "application/json", 400,
+            "invalid_event"),
         Arguments.of("a CloudEvent without specversion", "{\"id\":\"1\",\"source\":\"s\",\"type\":\"t\"}",
             "application/cloudevents+json", 400, "invalid_event"));
   }

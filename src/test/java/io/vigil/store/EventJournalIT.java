@@ -309,6 +309,36 @@ class EventJournalIT {
   }
 
   @Test
+  @DisplayName("a request whose data PostgreSQL refuses fails alone; the requests batched with it are committed")
+  void poison_request_fails_alone() throws Exception {
+    EventJournal journal = journal(2_000, 1_000, 30_000);
+    Future<EventJournal.AppendResult> blocker;
+    Future<EventJournal.AppendResult> good1;
+    Future<EventJournal.AppendResult> poison;
+    Future<EventJournal.AppendResult> good2;
+    try (Connection c = TestDatabase.connect(); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("LOCK TABLE events IN EXCLUSIVE MODE");
+      blocker = journal.append(List.of(event("acme", "b1")));
+      good1 = journal.append(List.of(event("acme", "g1")));
+      // Bypasses ingest validation, which refuses NUL: here it stands for any data the
+      // database refuses that validation did not foresee.
+      poison = journal.append(List.of(new Event(0, "acme", "p1", "x", T0.toEpochMilli(), T0.toEpochMilli(), null,
+          null, null, null, null, Map.of("v", "nul\u0000here"))));
+      good2 = journal.append(List.of(event("acme", "g2")));
+      c.rollback();
+    }
+    assertArrayEquals(new boolean[] {true}, get(blocker).fresh());
+    assertArrayEquals(new boolean[] {true}, get(good1).fresh());
+    assertArrayEquals(new boolean[] {true}, get(good2).fresh());
+    Exception e = assertThrows(Exception.class, () -> get(poison));
+    assertTrue(e.getMessage().contains("22") || e.getCause() != null, e.toString());
+    assertEquals(3, TestDatabase.count("SELECT count(*) FROM events"));
+    assertEquals(0, TestDatabase.count("SELECT count(*) FROM events WHERE id = 'p1'"));
+    assertEquals(0, journal.queuedRows());
+  }
+
+  @Test
   @DisplayName("an append larger than the whole queue fails even when the queue is empty")
   void append_larger_than_queue_fails() throws Exception {
     EventJournal journal = journal(2_000, 2, 30_000);
