@@ -26,6 +26,7 @@ import io.vigil.delivery.Backoff;
 import io.vigil.delivery.Channels;
 import io.vigil.delivery.DeliveryWorker;
 import io.vigil.delivery.HttpTransport;
+import io.vigil.delivery.MessageRenderer;
 import io.vigil.delivery.TargetGuard;
 import io.vigil.engine.RuleCompiler;
 import io.vigil.engine.RuleEngine;
@@ -44,6 +45,7 @@ import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
 import io.vigil.store.PolicyStore;
 import io.vigil.store.RuleStateStore;
+import io.vigil.template.Masking;
 import io.vigil.template.Templates;
 import java.time.Clock;
 import java.util.Set;
@@ -72,6 +74,7 @@ public final class Server {
   private RuleReloader reloader;
   private RulesWatcher watcher;
   private PolicyStore policies;
+  private MessageRenderer renderer;
   private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
   private HttpTransport http;
@@ -111,14 +114,15 @@ public final class Server {
         .compose(keys -> {
           Templates templates;
           try {
-            templates = new Templates(config.templatesDir());
+            templates = new Templates(config.templatesDir(), new Masking(config.templates().maskSensitive(),
+                config.templates().sensitiveFields()));
           } catch (java.io.IOException e) {
             return Future.failedFuture(e);
           }
+          renderer = new MessageRenderer(vertx, templates, config.http().publicUrl());
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
-          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, templates, dc,
-              config.http().publicUrl(), clock, backoff);
+          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
           AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels.names(),
               clock, delivery::wake);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),

@@ -163,6 +163,9 @@ public final class ConfigLoader {
     if (delivery.retry().max().compareTo(delivery.retry().initial()) < 0) {
       r.problem("delivery.retry.max", "must not be shorter than delivery.retry.initial");
     }
+    VigilConfig.TemplatesConfig templates = new VigilConfig.TemplatesConfig(
+        r.bool("templates.mask_sensitive", true),
+        r.stringList("templates.sensitive_fields", io.vigil.template.Masking.DEFAULT_WORDS));
     List<ChannelConfig> channels = readChannels(r);
     List<String> defaultChannels = r.stringList("default_channels", List.of());
     Map<String, TenantConfig> tenants = readTenants(r);
@@ -176,7 +179,7 @@ public final class ConfigLoader {
           }
         });
     return new VigilConfig(
-        http, dataDir, db, rulesDir, templatesDir, adminToken, ingest, engine, delivery,
+        http, dataDir, db, rulesDir, templatesDir, adminToken, ingest, engine, delivery, templates,
         List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants));
   }
 
@@ -220,84 +223,16 @@ public final class ConfigLoader {
         continue;
       }
       String name = c.string("name", null);
-      String type = c.string("type", null);
-      if (name == null || !NAME.matcher(name).matches()) {
-        c.problem("name", "is required: lower-case letters, digits, '-', '_' or '.', at most 63");
-        name = "?";
-      } else if (!names.add(name)) {
+      if (name != null && !names.add(name)) {
         c.problem("name", "'" + name + "' is used by another channel");
       }
-      ChannelConfig channel = type == null ? null : readChannel(c, name, type);
-      if (type == null) {
-        c.problem("type", "is required (webhook, log)");
-      }
+      ChannelConfig channel = ChannelParser.parse(c);
       c.reportUnknownKeys(Set.of());
       if (channel != null) {
         out.add(channel);
       }
     }
     return out;
-  }
-
-  private static ChannelConfig readChannel(ConfigReader c, String name, String type) {
-    switch (type) {
-      case "webhook" -> {
-        Optional<Secret> url = c.secret("url");
-        if (url.isEmpty()) {
-          c.problem("url", "is required for a webhook channel");
-        } else {
-          checkHttpUrl(c, "url", url.get());
-        }
-        String method = c.string("method", "POST").toUpperCase(Locale.ROOT);
-        if (!Set.of("POST", "PUT", "PATCH").contains(method)) {
-          c.problem("method", "must be POST, PUT or PATCH");
-        }
-        Map<String, Secret> headers = new LinkedHashMap<>();
-        JsonNode h = c.at("headers");
-        c.has("headers");
-        if (h != null && !h.isNull()) {
-          if (!h.isObject()) {
-            c.problem("headers", "must be a map of header names to values");
-          } else {
-            Iterator<Map.Entry<String, JsonNode>> it = h.fields();
-            while (it.hasNext()) {
-              Map.Entry<String, JsonNode> e = it.next();
-              if (!e.getKey().matches("[A-Za-z0-9-]{1,100}")) {
-                c.problem("headers", "'" + e.getKey() + "' is not a valid header name");
-              } else if (e.getKey().toLowerCase(Locale.ROOT).startsWith("webhook-")) {
-                c.problem("headers", "'" + e.getKey() + "' is set by Vigil itself");
-              } else {
-                // Through the reader, so ${NAME} references work here as in every other value.
-                headers.put(e.getKey(), c.secret("headers." + e.getKey()).orElse(Secret.of("")));
-              }
-            }
-          }
-        }
-        return new ChannelConfig.Webhook(
-            name, url.orElse(Secret.of("")), c.secret("secret"), method, Map.copyOf(headers));
-      }
-      case "log" -> {
-        return new ChannelConfig.Log(name);
-      }
-      default -> {
-        c.problem("type", "unknown channel type '" + type + "' (known: webhook, log)");
-        return null;
-      }
-    }
-  }
-
-  private static void checkHttpUrl(ConfigReader c, String path, Secret url) {
-    try {
-      URI u = new URI(url.reveal());
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
-        c.problem(path, "must be an http:// or https:// URL");
-      } else if (u.getHost() == null || u.getHost().isEmpty()) {
-        c.problem(path, "has no host");
-      }
-    } catch (URISyntaxException e) {
-      // Never echo the URL: it usually carries a token.
-      c.problem(path, "is not a valid URL");
-    }
   }
 
   private static Map<String, TenantConfig> readTenants(ConfigReader r) {

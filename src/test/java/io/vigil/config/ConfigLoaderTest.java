@@ -126,7 +126,7 @@ class ConfigLoaderTest {
         () -> assertEquals(Path.of("/var/lib/vigil"), c.dataDir()),
         () -> assertEquals(2L * 1024 * 1024, c.ingest().maxBodyBytes()),
         () -> assertEquals(Duration.ofMinutes(30), c.ingest().maxLateness()),
-        () -> assertEquals(List.of(new ChannelConfig.Log("audit-log")), c.channels()),
+        () -> assertEquals(List.of(new ChannelConfig.Log("audit-log", ChannelConfig.Options.defaults())), c.channels()),
         () -> assertEquals(List.of("audit-log"), c.defaultChannelsFor("default")),
         () -> assertEquals(List.of(), c.defaultChannelsFor("acme")));
   }

@@ -33,6 +33,11 @@ public final class LogChannel implements Channel {
   }
 
   @Override
+  public ChannelConfig.Options options() {
+    return config.options();
+  }
+
+  @Override
   public Future<DeliveryResult> send(OutboundMessage message) {
     JsonObject a = message.alert();
     alerts.info("{} channel={} id={} tenant={} rule=\"{}\" key=\"{}\" severity={} status={} occurrences={} message=\"{}\"",

@@ -46,6 +46,11 @@ public final class WebhookChannel implements Channel {
   }
 
   @Override
+  public ChannelConfig.Options options() {
+    return config.options();
+  }
+
+  @Override
   public Future<DeliveryResult> send(OutboundMessage message) {
     Buffer body = Buffer.buffer(payload(message).encode());
     String id = message.deliveryId().toString();

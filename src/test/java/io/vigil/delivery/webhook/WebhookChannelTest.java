@@ -56,7 +56,7 @@ class WebhookChannelTest {
 
   WebhookChannel channel(String url, boolean allowPrivate, Duration timeout) {
     HttpTransport http = new HttpTransport(vertx, new TargetGuard(allowPrivate), timeout, 64 * 1024, CLOCK);
-    return new WebhookChannel(new ChannelConfig.Webhook("hook", Secret.of(url), Optional.of(Secret.of(SECRET)),
+    return new WebhookChannel(new ChannelConfig.Webhook("hook", ChannelConfig.Options.defaults(), Secret.of(url), Optional.of(Secret.of(SECRET)),
         "POST", Map.of("X-Team", Secret.of("secops"))), http, CLOCK);
   }
 
@@ -64,7 +64,8 @@ class WebhookChannelTest {
     JsonObject alert = new JsonObject().put("id", "a1").put("rule", "R").put("key", "k").put("fingerprint", "f")
         .put("severity", "high").put("status", "active").put("summary", "s").put("first_seen", "t")
         .put("last_seen", "t").put("occurrences", 1).put("evidence", "not sent");
-    return new OutboundMessage(UUID.fromString("00000000-0000-0000-0000-000000000001"), 1, "alert.raised", alert, "text");
+    return new OutboundMessage(UUID.fromString("00000000-0000-0000-0000-000000000001"), 1, "alert.raised", alert,
+        Map.of("", "text"));
   }
 
   DeliveryResult send(WebhookChannel c) throws Exception {
