@@ -65,13 +65,19 @@ class TemplatesTest {
   @Test
   @DisplayName("?new cannot instantiate classes, ?api is off, and Java methods are not reachable")
   void sandbox() throws Exception {
-    Files.writeString(dir.resolve("webhook/new.ftl"),
-        "<#assign ex = \"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}");
-    Files.writeString(dir.resolve("webhook/api.ftl"), "${alert?api.getClass().getName()}");
+    String newBuiltIn = "<#assign ex = \"freemarker.template.utility.Execute\"?new()>${ex(\"id\")}";
+    String apiBuiltIn = "${alert?api.getClass().getName()}";
+    Files.writeString(dir.resolve("webhook/new.ftl"), newBuiltIn);
+    Files.writeString(dir.resolve("webhook/api.ftl"), apiBuiltIn);
     Files.writeString(dir.resolve("webhook/method.ftl"), "${alert.summary.getClass()}");
-    for (String name : new String[] {"new", "api", "method"}) {
-      Template t = templates.resolve("webhook", Optional.of(name));
-      assertThrows(TemplateException.class, () -> templates.render(t, model), name);
+    assertEquals("default: S <b>", render("webhook", Optional.of("new")), "refused by the check: as if absent");
+    assertEquals("default: S <b>", render("webhook", Optional.of("api")), "refused by the check: as if absent");
+    Template method = templates.resolve("webhook", Optional.of("method"));
+    assertThrows(TemplateException.class, () -> templates.render(method, model));
+    // The configuration refuses them as well, for a template that never went through the check.
+    for (String source : new String[] {newBuiltIn, apiBuiltIn}) {
+      Template unchecked = templates.parse("webhook/unchecked.ftl", source);
+      assertThrows(TemplateException.class, () -> templates.render(unchecked, model), source);
     }
   }
 
@@ -89,9 +95,13 @@ class TemplatesTest {
   @DisplayName("templates outside the templates directory cannot be loaded")
   void confined_to_directory() throws Exception {
     Files.writeString(dir.getParent().resolve("outside.ftl"), "secret");
-    Files.writeString(dir.resolve("webhook/include.ftl"), "<#include \"../../outside.ftl\">");
-    Template t = templates.resolve("webhook", Optional.of("include"));
-    assertThrows(Exception.class, () -> templates.render(t, model));
+    String include = "<#include \"../../outside.ftl\">";
+    Files.writeString(dir.resolve("webhook/include.ftl"), include);
+    assertEquals("default: S <b>", render("webhook", Optional.of("include")), "refused by the check: as if absent");
+    Template unchecked = templates.parse("webhook/include.ftl", include);
+    assertThrows(Exception.class, () -> templates.render(unchecked, model), "and the loader is confined too");
+    Files.createSymbolicLink(dir.resolve("webhook/linked.ftl"), dir.getParent().resolve("outside.ftl"));
+    assertEquals("default: S <b>", render("webhook", Optional.of("linked")), "a link out of the directory is refused");
   }
 
   @Test
