@@ -13,6 +13,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vigil.alert.AlertService;
 import io.vigil.api.AlertsHandler;
+import io.vigil.api.ChannelsHandler;
+import io.vigil.api.DeliveriesHandler;
 import io.vigil.api.ApiKeyAuth;
 import io.vigil.api.ApiKeysHandler;
 import io.vigil.api.ApiRouter;
@@ -21,8 +23,10 @@ import io.vigil.api.OperatorKey;
 import io.vigil.api.PoliciesHandler;
 import io.vigil.api.RuleTestsHandler;
 import io.vigil.api.RulesHandler;
+import io.vigil.api.TemplatesHandler;
 import io.vigil.config.VigilConfig;
 import io.vigil.delivery.Backoff;
+import io.vigil.delivery.ChannelFactory;
 import io.vigil.delivery.Channels;
 import io.vigil.delivery.DeliveryWorker;
 import io.vigil.delivery.HttpTransport;
@@ -40,6 +44,9 @@ import io.vigil.ruletest.TestRunner;
 import io.vigil.store.AlertStore;
 import io.vigil.store.ApiKeyStore;
 import io.vigil.store.AuditLog;
+import io.vigil.store.ChannelStore;
+import io.vigil.store.DeliveryLog;
+import io.vigil.store.SecretBox;
 import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
@@ -75,8 +82,11 @@ public final class Server {
   private RulesWatcher watcher;
   private PolicyStore policies;
   private MessageRenderer renderer;
+  private SecretBox secretBox;
+  private ChannelsHandler channelsHandler;
   private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
+  private Channels channels;
   private HttpTransport http;
   private HttpServer server;
 
@@ -94,9 +104,8 @@ public final class Server {
     new ProcessorMetrics().bindTo(metrics);
     VigilConfig.DeliveryConfig dc = config.delivery();
     http = new HttpTransport(vertx, new TargetGuard(dc.allowPrivateTargets()), dc.timeout(), dc.maxResponseBytes(), clock);
-    Channels channels;
     try {
-      channels = Channels.build(config.channels(), http, clock);
+      channels = Channels.build(config.channels(), new ChannelFactory(vertx, http, dc.timeout(), clock), http.guard());
       channelNames = Set.copyOf(channels.names());
     } catch (RuntimeException e) {
       return stop().transform(v -> Future.failedFuture(e));
@@ -120,11 +129,16 @@ public final class Server {
             return Future.failedFuture(e);
           }
           renderer = new MessageRenderer(vertx, templates, config.http().publicUrl());
+          try {
+            secretBox = SecretBox.open(config.secretKey(), config.dataDir());
+          } catch (java.io.IOException | RuntimeException e) {
+            return Future.failedFuture(e);
+          }
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
           delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
-          AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels.names(),
-              clock, delivery::wake);
+          AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels, clock,
+              delivery::wake);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
           engine = new RuleEngine(vertx, config, journal, alerts, clock);
@@ -132,7 +146,13 @@ public final class Server {
           reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
               new RuleStateStore(database.pool()), new AuditLog(database.pool()),
               () -> PolicyFiles.load(policies), clock);
-          return reloader.start().compose(v -> startWatching()).compose(v -> listen(keys, alerts));
+          channelsHandler = new ChannelsHandler(vertx, channels, new ChannelStore(database.pool(), secretBox),
+              renderer, new AuditLog(database.pool()), clock);
+          return channelsHandler.load()
+              .onSuccess(n -> log.info("tenant channels loaded: {}", n))
+              .compose(n -> reloader.start())
+              .compose(v -> startWatching())
+              .compose(v -> listen(keys, alerts));
         })
         .onSuccess(v -> {
           delivery.start();
@@ -174,9 +194,13 @@ public final class Server {
     new AlertsHandler(alerts).mount(api.router());
     new ApiKeysHandler(keys, auth, clock).mount(api.router());
     new RulesHandler(engine, reloader).mount(api.router());
+    new TemplatesHandler(vertx, renderer.templates(), alerts::get, new AuditLog(database.pool()),
+        config.http().publicUrl(), clock).mount(api.router());
     new PoliciesHandler(policies, reloader, clock).mount(api.router());
     new RuleTestsHandler(vertx, reloader, new TestRunner(validator), channelNames, clock).mount(api.router());
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
+    new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
+    channelsHandler.mount(api.router());
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -212,6 +236,7 @@ public final class Server {
           return engine == null ? Future.succeededFuture() : engine.stop();
         })
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
+        .transform(v -> channels == null ? Future.succeededFuture() : channels.close())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())
         .transform(v -> database == null ? Future.succeededFuture() : database.stop())
         // Closing Vert.x from one of its own threads would leave this future's listeners

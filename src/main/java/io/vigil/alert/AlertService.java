@@ -5,6 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vigil.config.VigilConfig;
+import io.vigil.delivery.Channel;
+import io.vigil.delivery.Channels;
+import io.vigil.rules.Severity;
 import io.vigil.rules.Event;
 import io.vigil.store.AlertStore;
 import io.vigil.store.AlertStore.NewAlert;
@@ -16,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -38,17 +40,17 @@ public final class AlertService {
   private final Vertx vertx;
   private final AlertStore store;
   private final VigilConfig config;
-  private final Set<String> channelNames;
+  private final Channels channels;
   private final Clock clock;
   private final Runnable onNewDeliveries;
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
 
   public AlertService(
-      Vertx vertx, AlertStore store, VigilConfig config, Set<String> channelNames, Clock clock, Runnable onNewDeliveries) {
+      Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Clock clock, Runnable onNewDeliveries) {
     this.vertx = vertx;
     this.store = store;
     this.config = config;
-    this.channelNames = Set.copyOf(channelNames);
+    this.channels = channels;
     this.clock = clock;
     this.onNewDeliveries = onNewDeliveries;
   }
@@ -118,12 +120,16 @@ public final class AlertService {
 
   private List<NewDelivery> deliveriesFor(RaisedAlert r) {
     List<String> names = r.channels().isEmpty() ? config.defaultChannelsFor(r.tenant()) : r.channels();
+    int rank = Severity.parse(r.severity()).map(Enum::ordinal).orElse(0);
     List<NewDelivery> out = new ArrayList<>();
     for (String name : names) {
-      if (channelNames.contains(name)) {
-        out.add(new NewDelivery(name, "pending", null));
+      Optional<Channel> ch = channels.get(r.tenant(), name);
+      if (ch.isEmpty()) {
+        out.add(new NewDelivery(name, "failed", "unknown_channel: channel '" + name + "' is not configured", null));
+      } else if (ch.get().options().minSeverity().map(min -> rank < min.ordinal()).orElse(false)) {
+        out.add(new NewDelivery(name, "skipped", null, "below_min_severity"));
       } else {
-        out.add(new NewDelivery(name, "failed", "unknown_channel: channel '" + name + "' is not configured"));
+        out.add(new NewDelivery(name, "pending", null, null));
       }
     }
     return out;
@@ -156,15 +162,41 @@ public final class AlertService {
     return transition(tenant, id, AlertStatus.RESOLVED, List.of("active", "acknowledged", "suppressed"), by, note);
   }
 
+  /**
+   * Changes the alert's status and, in the same transaction, queues the notice of the
+   * change for each channel it was raised to that wants one (PagerDuty always; others with
+   * send_resolved). A repeated acknowledge changes nothing and sends nothing.
+   */
   private Future<Transition> transition(
       String tenant, UUID id, AlertStatus to, List<String> from, String by, String note) {
-    return store.transition(tenant, id, to.label(), from, clock.instant(), by, note)
-        .compose(updated -> {
-          if (updated.isPresent()) {
-            log.info("alert {} id={} tenant={} by={}", to.label(), id, tenant, by);
-            return Future.succeededFuture(Transition.done(updated.get()));
+    Instant now = clock.instant();
+    String kind = to.label();
+    return store.pool()
+        .withTransaction(tx -> store.transition(tx, tenant, id, to.label(), from, now, by, note)
+            .compose(previous -> {
+              if (previous.isEmpty() || previous.get().equals(to.label())) {
+                return Future.succeededFuture(previous.map(p -> 0));
+              }
+              return store.raisedChannels(tx, id).compose(names -> {
+                List<NewDelivery> notices = new ArrayList<>();
+                for (String name : names) {
+                  if (channels.get(tenant, name).map(c -> c.wants("alert." + kind)).orElse(false)) {
+                    notices.add(new NewDelivery(name, "pending", null, null));
+                  }
+                }
+                return notices.isEmpty() ? Future.succeededFuture(Optional.of(0))
+                    : store.insertDeliveries(tx, id, tenant, kind, notices, now).map(v -> Optional.of(notices.size()));
+              });
+            }))
+        .compose(changed -> {
+          if (changed.isEmpty()) {
+            return store.status(tenant, id).map(s -> s.isEmpty() ? Transition.notFound() : Transition.conflict(s.get()));
           }
-          return store.status(tenant, id).map(s -> s.isEmpty() ? Transition.notFound() : Transition.conflict(s.get()));
+          if (changed.get() > 0) {
+            onNewDeliveries.run();
+          }
+          log.info("alert {} id={} tenant={} by={}", to.label(), id, tenant, by);
+          return store.get(tenant, id).map(a -> Transition.done(a.orElseThrow()));
         });
   }
 

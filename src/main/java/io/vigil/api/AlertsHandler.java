@@ -10,8 +10,6 @@ import io.vigil.rules.Severity;
 import io.vigil.store.AlertStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.UUID;
 
@@ -46,27 +44,8 @@ public final class AlertsHandler {
     if (severity != null && Severity.parse(severity).isEmpty()) {
       throw new ApiError(ErrorCode.INVALID_REQUEST, "severity must be one of " + Severity.labels());
     }
-    Instant since = null;
-    String s = ctx.queryParams().get("since");
-    if (s != null) {
-      try {
-        since = OffsetDateTime.parse(s).toInstant();
-      } catch (DateTimeParseException e) {
-        throw new ApiError(ErrorCode.INVALID_REQUEST, "since must be an ISO-8601 time, e.g. 2026-11-22T10:00:00Z");
-      }
-    }
-    int limit = DEFAULT_LIMIT;
-    String l = ctx.queryParams().get("limit");
-    if (l != null) {
-      try {
-        limit = Integer.parseInt(l);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > MAX_LIMIT) {
-        throw new ApiError(ErrorCode.INVALID_REQUEST, "limit must be between 1 and " + MAX_LIMIT);
-      }
-    }
+    Instant since = QueryParams.since(ctx);
+    int limit = QueryParams.limit(ctx, DEFAULT_LIMIT, MAX_LIMIT);
     Long before = decodeCursor(ctx.queryParams().get("cursor"));
     AlertStore.AlertQuery q = new AlertStore.AlertQuery(
         status, ctx.queryParams().get("rule"), severity == null ? null : Severity.parse(severity).get().label(),

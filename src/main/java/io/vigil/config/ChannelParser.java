@@ -62,10 +62,10 @@ public final class ChannelParser {
       case "webhook" -> webhook(c, n, options);
       case "log" -> new ChannelConfig.Log(n, options);
       case "email" -> email(c, n, options);
-      case "slack" -> new ChannelConfig.Slack(n, options, httpUrl(c, "url", true));
+      case "slack" -> new ChannelConfig.Slack(n, options, httpUrl(c, "url", "slack"));
       case "pagerduty" -> {
         Secret routingKey = required(c, "routing_key");
-        Secret url = httpUrl(c, "url", false);
+        Secret url = httpUrl(c, "url", null);
         yield new ChannelConfig.PagerDuty(n, options, routingKey,
             url == null ? ChannelConfig.PagerDuty.DEFAULT_URL : url.reveal());
       }
@@ -112,7 +112,7 @@ public final class ChannelParser {
   }
 
   private static ChannelConfig webhook(ConfigReader c, String name, ChannelConfig.Options options) {
-    Secret url = httpUrl(c, "url", true);
+    Secret url = httpUrl(c, "url", "webhook");
     String method = c.string("method", "POST").toUpperCase(Locale.ROOT);
     if (!Set.of("POST", "PUT", "PATCH").contains(method)) {
       c.problem("method", "must be POST, PUT or PATCH");
@@ -191,12 +191,12 @@ public final class ChannelParser {
         protocol, facility);
   }
 
-  /** An http(s) URL; null when absent (a problem if required). Never echoes the URL. */
-  private static Secret httpUrl(ConfigReader c, String key, boolean required) {
+  /** An http(s) URL; null when absent (a problem if {@code requiredBy} names a type). Never echoes the URL. */
+  private static Secret httpUrl(ConfigReader c, String key, String requiredBy) {
     Optional<Secret> url = c.secret(key);
     if (url.isEmpty()) {
-      if (required) {
-        c.problem(key, "is required");
+      if (requiredBy != null) {
+        c.problem(key, "is required for a " + requiredBy + " channel");
       }
       return null;
     }

@@ -22,7 +22,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -41,7 +40,7 @@ public final class ConfigLoader {
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
 
   private static final Set<String> FREE_FORM = Set.of("channels", "tenants");
-  private static final Set<String> NOT_KEYS = Set.of("VIGIL_CONFIG", "VIGIL_SECRET_KEY");
+  private static final Set<String> NOT_KEYS = Set.of("VIGIL_CONFIG");
 
   private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
 
@@ -131,6 +130,7 @@ public final class ConfigLoader {
             r.problem("admin_token", "must be at least 16 characters");
           }
         });
+    Optional<Secret> secretKey = r.secret("secret_key");
     IngestConfig ingest =
         new IngestConfig(
             r.size("ingest.max_body_size", "1MiB", 1024, 256L * 1024 * 1024),
@@ -179,7 +179,7 @@ public final class ConfigLoader {
           }
         });
     return new VigilConfig(
-        http, dataDir, db, rulesDir, templatesDir, adminToken, ingest, engine, delivery, templates,
+        http, dataDir, db, rulesDir, templatesDir, adminToken, secretKey, ingest, engine, delivery, templates,
         List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants));
   }
 

@@ -17,6 +17,7 @@ public record VigilConfig(
     Path rulesDir,
     Path templatesDir,
     Optional<Secret> adminToken,
+    Optional<Secret> secretKey,
     IngestConfig ingest,
     EngineConfig engine,
     DeliveryConfig delivery,

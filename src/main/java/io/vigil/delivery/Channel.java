@@ -10,9 +10,16 @@ import java.util.List;
  * and bookkeeping are the worker's. Errors must never contain secrets (URLs, keys).
  */
 public interface Channel {
-  String name();
+  /** What the channel was made from; its name, type and common options come from it. */
+  ChannelConfig config();
 
-  String type();
+  default String name() {
+    return config().name();
+  }
+
+  default String type() {
+    return config().type();
+  }
 
   /**
    * The template parts this channel sends: "" for the single message most channels have,
@@ -23,7 +30,9 @@ public interface Channel {
   }
 
   /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest. */
-  ChannelConfig.Options options();
+  default ChannelConfig.Options options() {
+    return config().options();
+  }
 
   /**
    * Whether this channel sends a message for an event: always for {@code alert.raised} and
@@ -36,4 +45,9 @@ public interface Channel {
   }
 
   Future<DeliveryResult> send(OutboundMessage message);
+
+  /** Releases connections the channel keeps (mail, syslog); most keep none. */
+  default Future<Void> close() {
+    return Future.succeededFuture();
+  }
 }

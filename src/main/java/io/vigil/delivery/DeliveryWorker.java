@@ -114,7 +114,7 @@ public final class DeliveryWorker {
       attempt = renderer.render(ch, d.alert(), event, Optional.ofNullable(d.template()))
           .compose(texts -> {
             try {
-              return ch.send(new OutboundMessage(d.id(), d.attempt(), event, d.alert(), texts));
+              return ch.send(new OutboundMessage(d.id(), d.attempt(), event, renderer.view(d.alert()), texts));
             } catch (RuntimeException e) {
               return Future.failedFuture(e);
             }

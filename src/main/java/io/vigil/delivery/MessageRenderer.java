@@ -33,6 +33,11 @@ public final class MessageRenderer {
     return templates;
   }
 
+  /** The alert every channel sends: masked as the rendered texts are, with its link. */
+  public JsonObject view(JsonObject alert) {
+    return new JsonObject(MessageModel.alertView(alert, publicUrl, templates.masking()));
+  }
+
   public Future<Map<String, String>> render(Channel ch, JsonObject alert, String event, Optional<String> template) {
     Map<String, Object> model = MessageModel.of(alert, event, ch.name(), ch.type(), publicUrl, templates.masking());
     return vertx.executeBlocking(() -> {

@@ -5,16 +5,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -30,9 +27,11 @@ public final class AlertStore {
           + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq";
 
   private final Pool pool;
+  private final DeliveryLog deliveryLog;
 
   public AlertStore(Pool pool) {
     this.pool = pool;
+    this.deliveryLog = new DeliveryLog(pool);
   }
 
   public Pool pool() {
@@ -77,28 +76,51 @@ public final class AlertStore {
                 + " evidence, first_seen, last_seen, occurrences, event_seq, suppressed_reason)"
                 + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13, $14)")
         .execute(alert)
-        .compose(v -> deliveries.isEmpty() ? Future.succeededFuture() : insertDeliveries(tx, id, a, deliveries))
+        .compose(v -> deliveries.isEmpty() ? Future.<Void>succeededFuture()
+            : insertDeliveries(tx, id, a.tenant(), "raised", deliveries, a.now()))
         .map(id);
   }
 
-  private Future<RowSet<Row>> insertDeliveries(SqlClient tx, UUID alertId, NewAlert a, List<NewDelivery> ds) {
+  /** One delivery row per entry, of the given kind (raised, acknowledged, resolved). */
+  public Future<Void> insertDeliveries(
+      SqlClient tx, UUID alertId, String tenant, String kind, List<NewDelivery> ds, Instant now) {
     int n = ds.size();
     UUID[] ids = new UUID[n];
     String[] channels = new String[n];
     String[] statuses = new String[n];
     String[] errors = new String[n];
+    String[] reasons = new String[n];
     for (int i = 0; i < n; i++) {
       ids[i] = UUID.randomUUID();
       channels[i] = ds.get(i).channel();
       statuses[i] = ds.get(i).status();
       errors[i] = ds.get(i).error();
+      reasons[i] = ds.get(i).reason();
     }
     return tx.preparedQuery(
-            "INSERT INTO deliveries (id, alert_id, tenant, channel, status, next_attempt_at, last_error,"
+            "INSERT INTO deliveries (id, alert_id, tenant, channel, kind, status, next_attempt_at, last_error, reason,"
                 + " created_at, updated_at)"
-                + " SELECT d, $1, $2, c, s, $3, e, $3, $3 FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[])"
-                + " AS u(d, c, s, e)")
-        .execute(Tuple.of(alertId, a.tenant(), utc(a.now()), ids, channels, statuses, errors));
+                + " SELECT d, $1, $2, c, $3, s, $4, e, r, $4, $4"
+                + " FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(d, c, s, e, r)")
+        .execute(Tuple.of(alertId, tenant, kind, utc(now), ids, channels).addArrayOfString(statuses)
+            .addArrayOfString(errors).addArrayOfString(reasons))
+        .mapEmpty();
+  }
+
+  /** The channels an alert was raised to, in the order they were written. */
+  public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
+    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised' ORDER BY created_at,"
+            + " channel")
+        .execute(Tuple.of(alertId))
+        .map(rows -> {
+          List<String> out = new ArrayList<>();
+          rows.forEach(r -> {
+            if (!out.contains(r.getString(0))) {
+              out.add(r.getString(0));
+            }
+          });
+          return out;
+        });
   }
 
   /** Advances a tenant's processed journal position; it never moves backwards. */
@@ -157,52 +179,31 @@ public final class AlertStore {
       return Future.succeededFuture(alerts);
     }
     UUID[] ids = alerts.stream().map(a -> UUID.fromString(a.getString("id"))).toArray(UUID[]::new);
-    return pool.preparedQuery(
-            "SELECT alert_id, id, channel, kind, status, attempts, last_error, last_status_code, next_attempt_at,"
-                + " created_at, updated_at, delivered_at FROM deliveries WHERE alert_id = ANY($1)"
-                + " ORDER BY created_at, channel")
-        .execute(Tuple.of(ids))
-        .map(rows -> {
-          Map<String, JsonArray> byAlert = new HashMap<>();
-          for (Row r : rows) {
-            JsonObject d = new JsonObject()
-                .put("id", r.getUUID("id").toString())
-                .put("channel", r.getString("channel"))
-                .put("kind", r.getString("kind"))
-                .put("status", r.getString("status"))
-                .put("attempts", r.getInteger("attempts"))
-                .put("last_error", r.getString("last_error"))
-                .put("last_status_code", r.getInteger("last_status_code"))
-                .put("next_attempt_at", "pending".equals(r.getString("status")) ? iso(r.getOffsetDateTime("next_attempt_at")) : null)
-                .put("created_at", iso(r.getOffsetDateTime("created_at")))
-                .put("updated_at", iso(r.getOffsetDateTime("updated_at")))
-                .put("delivered_at", iso(r.getOffsetDateTime("delivered_at")));
-            byAlert.computeIfAbsent(r.getUUID("alert_id").toString(), k -> new JsonArray()).add(d);
-          }
-          for (JsonObject a : alerts) {
-            a.remove("_aseq");
-            a.put("deliveries", byAlert.getOrDefault(a.getString("id"), new JsonArray()));
-          }
-          return alerts;
-        });
+    return deliveryLog.ofAlerts(ids).map(byAlert -> {
+      for (JsonObject a : alerts) {
+        a.remove("_aseq");
+        a.put("deliveries", byAlert.getOrDefault(a.getString("id"), new JsonArray()));
+      }
+      return alerts;
+    });
   }
 
   /**
-   * Moves an open alert to a new status. Returns the updated alert, or empty when the
-   * alert does not exist for this tenant or is not in one of {@code from}.
+   * Moves an alert of the tenant in one of {@code from} to {@code to}; returns its status
+   * before, or empty when the alert does not exist for this tenant or is in no status of
+   * {@code from}.
    */
-  public Future<Optional<JsonObject>> transition(
-      String tenant, UUID id, String to, List<String> from, Instant at, String by, String note) {
+  public Future<Optional<String>> transition(
+      SqlClient tx, String tenant, UUID id, String to, List<String> from, Instant at, String by, String note) {
     String set = "acknowledged".equals(to)
         ? "acknowledged_at = COALESCE(acknowledged_at, $4), acknowledged_by = COALESCE(acknowledged_by, $5)"
         : "resolved_at = $4, resolved_by = $5";
-    return pool.preparedQuery(
-            "UPDATE alerts SET status = $3, " + set + ", note = COALESCE($6, note), updated_at = $4"
-                + " WHERE tenant = $1 AND id = $2 AND status = ANY($7) RETURNING " + ALERT_COLUMNS)
+    return tx.preparedQuery(
+            "WITH prev AS (SELECT id, status FROM alerts WHERE tenant = $1 AND id = $2 FOR UPDATE)"
+                + " UPDATE alerts a SET status = $3, " + set + ", note = COALESCE($6, note), updated_at = $4"
+                + " FROM prev WHERE a.id = prev.id AND prev.status = ANY($7) RETURNING prev.status")
         .execute(Tuple.of(tenant, id, to, utc(at), by, note).addArrayOfString(from.toArray(new String[0])))
-        .compose(rows -> rows.size() == 0
-            ? Future.succeededFuture(Optional.<JsonObject>empty())
-            : withDeliveries(List.of(view(rows.iterator().next()))).map(l -> Optional.of(l.get(0))));
+        .map(rows -> rows.size() == 0 ? Optional.<String>empty() : Optional.of(rows.iterator().next().getString(0)));
   }
 
   /** The status of a tenant's alert, or empty if the tenant has no such alert. */
@@ -257,8 +258,11 @@ public final class AlertStore {
       String summary, List<String> tags, String template, String evidenceJson, Instant time,
       long eventSeq, Instant now, String suppressedReason) {}
 
-  /** One delivery row to create: {@code pending}, or {@code failed} with an error at once. */
-  public record NewDelivery(String channel, String status, String error) {}
+  /**
+   * One delivery row to create: {@code pending}; {@code failed} with an error at once; or
+   * {@code skipped} with the reason it was not made (e.g. below_min_severity).
+   */
+  public record NewDelivery(String channel, String status, String error, String reason) {}
 
   public record AlertQuery(String status, String rule, String severity, Instant since, Long beforeSeq, int limit) {}
 

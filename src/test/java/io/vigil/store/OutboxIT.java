@@ -84,7 +84,7 @@ class OutboxIT {
   }
 
   UUID pendingDelivery(Instant now) throws Exception {
-    return alertWith(now, List.of(new AlertStore.NewDelivery("secops-webhook", "pending", null))).get(0);
+    return alertWith(now, List.of(new AlertStore.NewDelivery("secops-webhook", "pending", null, null))).get(0);
   }
 
   static Map<String, Object> row(UUID id) {
@@ -122,11 +122,11 @@ class OutboxIT {
         Set<UUID> due = new HashSet<>();
         for (int i = 0; i < 40; i++) {
           due.addAll(alertWith(T, List.of(
-              new AlertStore.NewDelivery("email", "pending", null),
-              new AlertStore.NewDelivery("log", "pending", null),
-              new AlertStore.NewDelivery("pagerduty", "pending", null),
-              new AlertStore.NewDelivery("slack", "pending", null),
-              new AlertStore.NewDelivery("webhook", "pending", null))));
+              new AlertStore.NewDelivery("email", "pending", null, null),
+              new AlertStore.NewDelivery("log", "pending", null, null),
+              new AlertStore.NewDelivery("pagerduty", "pending", null, null),
+              new AlertStore.NewDelivery("slack", "pending", null, null),
+              new AlertStore.NewDelivery("webhook", "pending", null, null))));
         }
         assertEquals(200, due.size());
 
@@ -305,9 +305,9 @@ class OutboxIT {
   @DisplayName("rows that are failed or delivered are never claimed, however late the claim")
   void failed_and_delivered_rows_are_never_claimed() throws Exception {
     List<UUID> ids = alertWith(T, List.of(
-        new AlertStore.NewDelivery("a-failed", "failed", "unknown channel"),
-        new AlertStore.NewDelivery("b-delivered", "pending", null),
-        new AlertStore.NewDelivery("c-pending", "pending", null)));
+        new AlertStore.NewDelivery("a-failed", "failed", "unknown channel", null),
+        new AlertStore.NewDelivery("b-delivered", "pending", null, null),
+        new AlertStore.NewDelivery("c-pending", "pending", null, null)));
     UUID failed = ids.get(0);
     UUID delivered = ids.get(1);
     UUID pending = ids.get(2);

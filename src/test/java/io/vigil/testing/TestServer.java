@@ -24,11 +24,13 @@ public final class TestServer implements AutoCloseable {
 
   private final VigilConfig config;
   private final Path root;
+  private final Clock clock;
   private Server server;
 
-  private TestServer(VigilConfig config, Path root) {
+  private TestServer(VigilConfig config, Path root, Clock clock) {
     this.config = config;
     this.root = root;
+    this.clock = clock;
   }
 
   public static Builder builder() {
@@ -36,7 +38,7 @@ public final class TestServer implements AutoCloseable {
   }
 
   public TestServer start() {
-    server = new Server(config, Clock.systemUTC());
+    server = new Server(config, clock);
     await(server.start().toCompletionStage().toCompletableFuture(), 120);
     return this;
   }
@@ -109,6 +111,13 @@ public final class TestServer implements AutoCloseable {
     private boolean embedded;
     private Path templates = Path.of("templates");
     private Path dataDir;
+    private Clock clock = Clock.systemUTC();
+
+    /** The server's clock; a {@link SettableClock} lets a test step schedules by hand. */
+    public Builder clock(Clock c) {
+      this.clock = c;
+      return this;
+    }
 
     public Builder sampleRules() {
       this.sampleRules = true;
@@ -187,7 +196,7 @@ public final class TestServer implements AutoCloseable {
           e.put("VIGIL_DB_URL", TestDatabase.url());
         }
         e.putAll(env);
-        return new TestServer(ConfigLoader.load(yaml, e), root);
+        return new TestServer(ConfigLoader.load(yaml, e), root, clock);
       } catch (IOException ex) {
         throw new IllegalStateException(ex);
       }

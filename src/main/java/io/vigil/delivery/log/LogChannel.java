@@ -23,18 +23,8 @@ public final class LogChannel implements Channel {
   }
 
   @Override
-  public String name() {
-    return config.name();
-  }
-
-  @Override
-  public String type() {
-    return config.type();
-  }
-
-  @Override
-  public ChannelConfig.Options options() {
-    return config.options();
+  public ChannelConfig config() {
+    return config;
   }
 
   @Override

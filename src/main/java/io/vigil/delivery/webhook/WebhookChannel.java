@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class WebhookChannel implements Channel {
   private static final List<String> ALERT_FIELDS = List.of(
-      "id", "rule", "key", "fingerprint", "severity", "status", "summary", "tags", "first_seen", "last_seen",
+      "id", "tenant", "rule", "key", "fingerprint", "severity", "status", "summary", "tags", "first_seen", "last_seen",
       "occurrences");
 
   private final ChannelConfig.Webhook config;
@@ -36,18 +36,8 @@ public final class WebhookChannel implements Channel {
   }
 
   @Override
-  public String name() {
-    return config.name();
-  }
-
-  @Override
-  public String type() {
-    return config.type();
-  }
-
-  @Override
-  public ChannelConfig.Options options() {
-    return config.options();
+  public ChannelConfig config() {
+    return config;
   }
 
   @Override
@@ -71,6 +61,11 @@ public final class WebhookChannel implements Channel {
     JsonObject alert = new JsonObject();
     for (String f : ALERT_FIELDS) {
       alert.put(f, message.alert().getValue(f));
+    }
+    // The link exists only when http.public_url is set.
+    String url = message.alert().getString("url");
+    if (url != null) {
+      alert.put("url", url);
     }
     return new JsonObject().put("type", message.event()).put("alert", alert).put("message", message.text());
   }
