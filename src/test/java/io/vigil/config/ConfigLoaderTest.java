@@ -96,6 +96,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void the_commented_channel_examples_in_the_shipped_vigil_yaml_are_valid() throws IOException {
+    String text = Files.readString(Path.of("vigil.yaml"));
+    String examples = text.substring(text.lastIndexOf("\nchannels:"));
+    // Uncomment the example entries (two-space list indent, then "# "), leave notes as comments.
+    String uncommented = examples.replaceAll("(?m)^  # ([ -].*|[a-z].*)$", "  $1")
+        .replaceAll("(?m)^  # Every type.*$", "");
+    Path file = yaml("templates:\n  mask_sensitive: true\n" + uncommented);
+    VigilConfig c = ConfigLoader.load(file, Map.of("SMTP_PASSWORD", "p", "SLACK_WEBHOOK_URL",
+        "https://hooks.slack.com/services/T/B/x", "PAGERDUTY_ROUTING_KEY", "k"));
+    assertEquals(List.of("secops-webhook", "audit-log", "secops-mail", "secops-slack", "oncall", "siem"),
+        c.channels().stream().map(ChannelConfig::name).toList());
+    assertEquals(List.of("webhook", "log", "email", "slack", "pagerduty", "syslog"),
+        c.channels().stream().map(ChannelConfig::type).toList());
+  }
+
+  @Test
   void reads_values_from_the_yaml_file() throws IOException {
     Path file =
         yaml(
