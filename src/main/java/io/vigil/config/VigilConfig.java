@@ -53,6 +53,7 @@ public record VigilConfig(
   public record DeliveryConfig(
       boolean allowPrivateTargets,
       int concurrency,
+      int channelConcurrency,
       Duration pollInterval,
       Duration lease,
       Duration timeout,

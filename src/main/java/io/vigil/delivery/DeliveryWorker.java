@@ -9,7 +9,10 @@ import io.vigil.store.Outbox;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,11 +20,13 @@ import org.slf4j.LoggerFactory;
  * Delivers what the outbox holds: claims due rows (polling, and at once when the alert
  * stage says new ones exist), renders each message, sends it through its channel with a
  * deadline, and records the outcome: delivered, failed for good, or pending again after a
- * backoff. At most {@code delivery.concurrency} attempts run at once, so a slow channel
- * occupies slots, never the event loop, and never ingestion.
+ * backoff. At most {@code delivery.concurrency} attempts run at once, and at most {@code
+ * delivery.channel_concurrency} of them to one channel, so a channel that hangs occupies a
+ * few slots, never all of them, never the event loop, and never ingestion.
  */
 public final class DeliveryWorker {
   private static final Logger log = LoggerFactory.getLogger(DeliveryWorker.class);
+  private static final long BACKSTOP_MS = 5_000;
 
   private final Vertx vertx;
   private final Outbox outbox;
@@ -37,6 +42,8 @@ public final class DeliveryWorker {
   private boolean pollAgain;
   private boolean stopping;
   private int inFlight;
+  /** Attempts in flight per tenant and channel; touched on the worker's context only. */
+  private final Map<String, Integer> busy = new HashMap<>();
   private Promise<Void> drained;
 
   public DeliveryWorker(
@@ -98,18 +105,25 @@ public final class DeliveryWorker {
     inFlight++;
     Instant started = clock.instant();
     Optional<Channel> channel = channels.get(d.tenant(), d.channel());
+    String slot = d.tenant() + '\u0000' + d.channel();
     Future<DeliveryResult> attempt;
     if (channel.isEmpty()) {
       attempt = Future.succeededFuture(
           DeliveryResult.failed("unknown_channel: channel '" + d.channel() + "' is not configured"));
     } else {
       Channel ch = channel.get();
+      if (busy.getOrDefault(slot, 0) >= config.channelConcurrency()) {
+        // The channel has all the attempts it may have: back into the outbox, not counted.
+        outbox.defer(d.id(), d.attempt(), started.plus(config.pollInterval())).onComplete(ar -> finished(null));
+        return;
+      }
       long waitMs = rates.acquire(d.tenant(), ch, started.toEpochMilli());
       if (waitMs > 0) {
         // Over the channel's rate: back into the outbox for later, and not counted as an attempt.
-        outbox.defer(d.id(), d.attempt(), started.plusMillis(waitMs)).onComplete(ar -> finished());
+        outbox.defer(d.id(), d.attempt(), started.plusMillis(waitMs)).onComplete(ar -> finished(null));
         return;
       }
+      busy.merge(slot, 1, Integer::sum);
       String event = "alert." + d.kind();
       attempt = renderer.render(ch, d.alert(), event, Optional.ofNullable(d.template()))
           .compose(texts -> {
@@ -119,7 +133,13 @@ public final class DeliveryWorker {
               return Future.failedFuture(e);
             }
           })
+          // Each channel keeps delivery.timeout itself; this only frees the slot of one that never answers.
+          .timeout(config.timeout().toMillis() + BACKSTOP_MS, TimeUnit.MILLISECONDS)
           .recover(e -> {
+            if (e instanceof java.util.concurrent.TimeoutException) {
+              log.error("channel {} did not end delivery {} within its timeout", d.channel(), d.id());
+              return Future.succeededFuture(DeliveryResult.retry("timeout: the channel did not answer in time"));
+            }
             log.error("channel {} threw on delivery {}", d.channel(), d.id(), e);
             return Future.succeededFuture(DeliveryResult.retry("internal error in channel " + d.channel()));
           });
@@ -130,11 +150,20 @@ public final class DeliveryWorker {
             // The lease runs out and the row is claimed again: at-least-once, never lost.
             log.warn("recording delivery {} failed: {}", d.id(), ar.cause().toString());
           }
-          finished();
+          finished(channel.isPresent() ? slot : null);
         });
   }
 
-  private void finished() {
+  /** An attempt is over; {@code slot} is the channel slot it held, if any. */
+  private void finished(String slot) {
+    if (Vertx.currentContext() != context) {
+      // Channel and database futures may complete elsewhere; the counters live on this context.
+      context.runOnContext(v -> finished(slot));
+      return;
+    }
+    if (slot != null) {
+      busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
+    }
     inFlight--;
     if (stopping && inFlight == 0 && drained != null) {
       drained.tryComplete();
