@@ -10,6 +10,7 @@ import io.vigil.delivery.Channels;
 import io.vigil.rules.Severity;
 import io.vigil.rules.Event;
 import io.vigil.store.AlertStore;
+import io.vigil.template.Masking;
 import io.vigil.store.AlertStore.NewAlert;
 import io.vigil.store.AlertStore.NewDelivery;
 import io.vigil.store.EventCodec;
@@ -44,6 +45,8 @@ public final class AlertService {
   private final Clock clock;
   private final Runnable onNewDeliveries;
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
+  /** A key may be an event value (a card number); the log gets it masked as messages do. */
+  private final Masking masking;
 
   public AlertService(
       Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Clock clock, Runnable onNewDeliveries) {
@@ -53,6 +56,7 @@ public final class AlertService {
     this.channels = channels;
     this.clock = clock;
     this.onNewDeliveries = onNewDeliveries;
+    this.masking = new Masking(config.templates().maskSensitive(), config.templates().sensitiveFields());
   }
 
   /**
@@ -112,7 +116,7 @@ public final class AlertService {
           return store.insert(tx, alert, deliveries)
               .map(id -> {
                 log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}",
-                    id, r.tenant(), r.rule(), r.key(), r.severity(), deliveries.size());
+                    id, r.tenant(), r.rule(), masking.apply(r.key()), r.severity(), deliveries.size());
                 return (int) deliveries.stream().filter(d -> d.status().equals("pending")).count();
               });
         });

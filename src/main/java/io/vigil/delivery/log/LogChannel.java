@@ -33,7 +33,8 @@ public final class LogChannel implements Channel {
     alerts.info("{} channel={} id={} tenant={} rule=\"{}\" key=\"{}\" severity={} status={} occurrences={} message=\"{}\"",
         message.event(), config.name(), a.getString("id"), a.getString("tenant"), a.getString("rule"),
         a.getString("key"), a.getString("severity"), a.getString("status"), a.getInteger("occurrences"),
-        message.text().replace("\"", "'").replace("\n", " "));
+        // One line per alert: control characters (a template's line breaks, a CR from an event) become spaces.
+        message.text().strip().replaceAll("\\p{Cntrl}+", " ").replace("\"", "'"));
     return Future.succeededFuture(DeliveryResult.delivered(null));
   }
 }

@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vigil.config.ChannelConfig;
 import io.vigil.delivery.DeliveryResult;
+import io.vigil.delivery.MessageRenderer;
 import io.vigil.delivery.OutboundMessage;
+import io.vigil.template.Templates;
+import io.vigil.testing.SecretLeaks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +25,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +44,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The syslog channel against a real UDP socket and a real TCP server on loopback: the RFC
@@ -271,6 +278,48 @@ class SyslogChannelTest {
         assertEquals("retried", parse(readFrame(s.getInputStream())).group(8));
       }
     }
+  }
+
+  @Test
+  @DisplayName("built as the worker builds it, no password or card number reaches the syslog server, even from a"
+      + " template that copies the evidence")
+  void masked_view_leaks_nothing(@TempDir Path templatesDir) throws Exception {
+    String password = "hunter2-SYSLOG-8c2b";
+    String card = "4111 1111 1111 1111";
+    String cardDigits = "4111111111111111";
+    Files.createDirectories(templatesDir.resolve("syslog"));
+    Files.copy(Path.of("templates/syslog/default.ftl"), templatesDir.resolve("syslog/default.ftl"));
+    Files.writeString(templatesDir.resolve("syslog/forensic.ftl"), "[${alert.severity}] ${alert.summary}"
+        + "<#list alert.evidence as e> | ${e.type}<#list e.attributes as k, v> ${k}=${v}</#list></#list>");
+    JsonObject alert = new JsonObject().put("id", ALERT_ID).put("tenant", "acme").put("rule", "Card testing")
+        .put("key", card).put("fingerprint", "fp-1").put("severity", "critical").put("status", "active")
+        .put("summary", "Card " + card + " declined 3 times").put("first_seen", "2026-11-22T09:59:00Z")
+        .put("last_seen", "2026-11-22T09:59:30Z").put("occurrences", 3)
+        .put("evidence", new JsonArray().add(new JsonObject().put("id", "evt-1").put("type", "payment.declined")
+            .put("attributes", new JsonObject().put("password", password).put("card", cardDigits))));
+    MessageRenderer renderer = new MessageRenderer(vertx, new Templates(templatesDir), Optional.empty());
+
+    List<String> received = new ArrayList<>();
+    try (DatagramSocket receiver = udpReceiver()) {
+      SyslogChannel c = channel("udp", receiver.getLocalPort(), "local0");
+      for (Optional<String> template : List.of(Optional.<String>empty(), Optional.of("forensic"))) {
+        Map<String, String> texts = renderer.render(c, alert, "alert.raised", template)
+            .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        DeliveryResult r = send(c, new OutboundMessage(UUID.randomUUID(), 1, "alert.raised", renderer.view(alert),
+            texts));
+        assertInstanceOf(DeliveryResult.Delivered.class, r);
+        received.add(new String(receive(receiver), StandardCharsets.UTF_8));
+      }
+    }
+
+    SecretLeaks.assertNone(received, password, card, cardDigits);
+    // Not vacuous: the fields that held the values arrived, masked; the identifiers unchanged.
+    Matcher plain = parse(received.get(0));
+    assertEquals("[vigil@32473 id=\"" + ALERT_ID + "\" rule=\"Card testing\" key=\"**** **** **** 1111\""
+        + " severity=\"critical\" fingerprint=\"fp-1\"]", plain.group(7));
+    assertTrue(plain.group(8).startsWith("[critical] Card **** **** **** 1111 declined 3 times"), plain.group(8));
+    String forensic = parse(received.get(1)).group(8);
+    assertTrue(forensic.contains("password=****") && forensic.contains("card=**** **** **** 1111"), forensic);
   }
 
   @Test

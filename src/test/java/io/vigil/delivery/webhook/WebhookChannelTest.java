@@ -13,7 +13,9 @@ import io.vigil.delivery.DeliveryResult;
 import io.vigil.delivery.HttpTransport;
 import io.vigil.delivery.OutboundMessage;
 import io.vigil.delivery.TargetGuard;
+import io.vigil.testing.LogCapture;
 import io.vigil.testing.Receiver;
+import io.vigil.testing.SecretLeaks;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
@@ -121,22 +123,26 @@ class WebhookChannelTest {
       return Receiver.Answer.status(200);
     });
     long started = System.nanoTime();
-    DeliveryResult r = send(channel(receiver.url("/slow"), true, Duration.ofMillis(800)));
+    DeliveryResult r = send(channel(receiver.url("/slow/" + TOKEN_IN_URL), true, Duration.ofMillis(800)));
     long tookMs = (System.nanoTime() - started) / 1_000_000;
     release.countDown();
     assertInstanceOf(DeliveryResult.Retry.class, r);
     assertTrue(((DeliveryResult.Retry) r).error().startsWith("timeout"), r.toString());
+    SecretLeaks.assertNone(r.toString(), TOKEN_IN_URL, SECRET);
     assertTrue(tookMs >= 700 && tookMs < 10_000, "took " + tookMs + " ms");
   }
 
   @Test
   @DisplayName("a private target is refused without connecting unless allowed")
   void refuses_private_targets() throws Exception {
-    DeliveryResult r = send(channel(receiver.url("/hook/" + TOKEN_IN_URL), false, Duration.ofSeconds(5)));
-    assertInstanceOf(DeliveryResult.Failed.class, r);
-    assertTrue(((DeliveryResult.Failed) r).error().startsWith("target_refused"), r.toString());
-    assertTrue(receiver.requests().isEmpty(), "nothing connected to the receiver");
-    assertFalse(r.toString().contains(TOKEN_IN_URL));
+    try (LogCapture logs = new LogCapture()) {
+      DeliveryResult r = send(channel(receiver.url("/hook/" + TOKEN_IN_URL), false, Duration.ofSeconds(5)));
+      assertInstanceOf(DeliveryResult.Failed.class, r);
+      assertTrue(((DeliveryResult.Failed) r).error().startsWith("target_refused"), r.toString());
+      assertTrue(receiver.requests().isEmpty(), "nothing connected to the receiver");
+      SecretLeaks.assertNone(r.toString(), TOKEN_IN_URL, SECRET);
+      SecretLeaks.assertNone(logs.lines(), TOKEN_IN_URL, SECRET);
+    }
   }
 
   @Test
@@ -146,11 +152,13 @@ class WebhookChannelTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    DeliveryResult r = send(channel("http://127.0.0.1:" + closedPort + "/hook/" + TOKEN_IN_URL, true,
-        Duration.ofSeconds(5)));
-    assertInstanceOf(DeliveryResult.Retry.class, r);
-    assertEquals("connection refused", ((DeliveryResult.Retry) r).error());
-    assertFalse(r.toString().contains(TOKEN_IN_URL));
-    assertFalse(r.toString().contains(SECRET));
+    try (LogCapture logs = new LogCapture()) {
+      DeliveryResult r = send(channel("http://127.0.0.1:" + closedPort + "/hook/" + TOKEN_IN_URL, true,
+          Duration.ofSeconds(5)));
+      assertInstanceOf(DeliveryResult.Retry.class, r);
+      assertEquals("connection refused", ((DeliveryResult.Retry) r).error());
+      SecretLeaks.assertNone(r.toString(), TOKEN_IN_URL, SECRET);
+      SecretLeaks.assertNone(logs.lines(), TOKEN_IN_URL, SECRET);
+    }
   }
 }
