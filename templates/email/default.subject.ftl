@@ -1,1 +1,1 @@
-<#if event == "alert.resolved">[RESOLVED] <#elseif event == "alert.acknowledged">[ACK] <#elseif event == "test">[TEST] </#if>[${alert.severity?upper_case}] ${alert.rule}: ${alert.summary}
+<#if event == "alert.resolved">[RESOLVED] <#elseif event == "alert.acknowledged">[ACK] <#elseif event == "alert.repeated">[STILL ACTIVE] <#elseif event == "test">[TEST] </#if>[${alert.severity?upper_case}] ${alert.rule}: ${alert.summary}

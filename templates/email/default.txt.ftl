@@ -1,4 +1,4 @@
-<#if event == "alert.resolved">Resolved: <#elseif event == "alert.acknowledged">Acknowledged: <#elseif event == "test">Test message from Vigil: </#if>${alert.summary}
+<#if event == "alert.resolved">Resolved: <#elseif event == "alert.acknowledged">Acknowledged: <#elseif event == "alert.repeated">Still active: <#elseif event == "test">Test message from Vigil: </#if>${alert.summary}
 
 Severity:    ${alert.severity}
 Rule:        ${alert.rule}

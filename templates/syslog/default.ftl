@@ -1,1 +1,1 @@
-<#if event == "alert.resolved">resolved: <#elseif event == "alert.acknowledged">acknowledged: </#if>[${alert.severity}] ${alert.summary} rule="${alert.rule}"<#if alert.key?has_content> key="${alert.key}"</#if> occurrences=${alert.occurrences}
+<#if event == "alert.resolved">resolved: <#elseif event == "alert.acknowledged">acknowledged: <#elseif event == "alert.repeated">still active: </#if>[${alert.severity}] ${alert.summary} rule="${alert.rule}"<#if alert.key?has_content> key="${alert.key}"</#if> occurrences=${alert.occurrences}

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vigil.alert.AlertAging;
 import io.vigil.alert.AlertService;
 import io.vigil.api.AlertsHandler;
 import io.vigil.api.ChannelsHandler;
@@ -86,6 +87,7 @@ public final class Server {
   private ChannelsHandler channelsHandler;
   private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
+  private AlertAging aging;
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
@@ -137,8 +139,9 @@ public final class Server {
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
           delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
-          AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels, clock,
-              delivery::wake);
+          AlertStore alertStore = new AlertStore(database.pool());
+          AlertService alerts = new AlertService(vertx, alertStore, config, channels, clock, delivery::wake);
+          aging = new AlertAging(vertx, alertStore, alerts, config.alerts().checkInterval(), clock);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
           engine = new RuleEngine(vertx, config, journal, alerts, clock);
@@ -156,6 +159,7 @@ public final class Server {
         })
         .onSuccess(v -> {
           delivery.start();
+          aging.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -232,6 +236,9 @@ public final class Server {
           }
           if (reloader != null) {
             reloader.stop();
+          }
+          if (aging != null) {
+            aging.stop();
           }
           return engine == null ? Future.succeededFuture() : engine.stop();
         })

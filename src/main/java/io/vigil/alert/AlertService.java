@@ -44,6 +44,9 @@ public final class AlertService {
   private final Channels channels;
   private final Clock clock;
   private final Runnable onNewDeliveries;
+  /** The statuses of an open alert, which acknowledge and resolve move from. */
+  static final List<String> OPEN = List.of("active", "acknowledged", "suppressed");
+
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
   /** A key may be an event value (a card number); the log gets it masked as messages do. */
   private final Masking masking;
@@ -95,13 +98,17 @@ public final class AlertService {
 
   private Future<Integer> record(io.vertx.sqlclient.SqlClient tx, RaisedAlert r, Instant now) {
     String fingerprint = Fingerprint.of(r.tenant(), r.rule(), r.key());
+    if (r.isClear()) {
+      return clear(tx, r, fingerprint, now);
+    }
     String evidence = evidenceJson(r.evidence());
     Instant seen = Instant.ofEpochMilli(r.time());
     int maxEvidence = config.engine().maxEvidence();
-    return store.addOccurrence(tx, fingerprint, seen, evidence, maxEvidence, false)
+    // An open alert takes the raise as an occurrence; inside the cooldown, so does the last one.
+    return store.addOccurrence(tx, fingerprint, seen, evidence, maxEvidence, false, "duplicate_active")
         .compose(found -> found || !r.withinCooldown()
             ? Future.succeededFuture(found)
-            : store.addOccurrence(tx, fingerprint, seen, evidence, maxEvidence, true))
+            : store.addOccurrence(tx, fingerprint, seen, evidence, maxEvidence, true, "cooldown"))
         .compose(found -> {
           if (found) {
             return Future.succeededFuture(0);
@@ -112,7 +119,8 @@ public final class AlertService {
               r.tenant(), r.rule(), r.key(), fingerprint, r.severity(),
               (r.rateLimited() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
               r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now,
-              r.rateLimited() ? "rate_limited" : null);
+              r.rateLimited() ? "rate_limited" : null,
+              r.resolveAfter().orElse(config.alerts().resolveAfter()), r.repeat().orElse(config.alerts().repeat()));
           return store.insert(tx, alert, deliveries)
               .map(id -> {
                 log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}",
@@ -120,6 +128,17 @@ public final class AlertService {
                 return (int) deliveries.stream().filter(d -> d.status().equals("pending")).count();
               });
         });
+  }
+
+  /** A rule's alerts.resolve: resolves the open alert of that rule and key, if there is one. */
+  private Future<Integer> clear(io.vertx.sqlclient.SqlClient tx, RaisedAlert r, String fingerprint, Instant now) {
+    String by = "rule:" + r.resolvedBy().orElseThrow();
+    return store.openAlertId(tx, fingerprint).compose(id -> id.isEmpty()
+        ? Future.succeededFuture(0)
+        : transitionIn(tx, r.tenant(), id.get(), AlertStatus.RESOLVED, OPEN, now, by, null).map(n -> {
+          log.info("alert resolved id={} tenant={} by={}", id.get(), r.tenant(), by);
+          return n.orElse(0);
+        }));
   }
 
   private List<NewDelivery> deliveriesFor(RaisedAlert r) {
@@ -157,41 +176,19 @@ public final class AlertService {
 
   /** Acknowledges an open alert; repeating it is harmless. A resolved alert is a conflict. */
   public Future<Transition> acknowledge(String tenant, UUID id, String by, String note) {
-    return transition(tenant, id, AlertStatus.ACKNOWLEDGED,
-        List.of("active", "acknowledged", "suppressed"), by, note);
+    return transition(tenant, id, AlertStatus.ACKNOWLEDGED, OPEN, by, note);
   }
 
   /** Resolves an open alert; a raise after this opens a new alert. */
   public Future<Transition> resolve(String tenant, UUID id, String by, String note) {
-    return transition(tenant, id, AlertStatus.RESOLVED, List.of("active", "acknowledged", "suppressed"), by, note);
+    return transition(tenant, id, AlertStatus.RESOLVED, OPEN, by, note);
   }
 
-  /**
-   * Changes the alert's status and, in the same transaction, queues the notice of the
-   * change for each channel it was raised to that wants one (PagerDuty always; others with
-   * send_resolved). A repeated acknowledge changes nothing and sends nothing.
-   */
   private Future<Transition> transition(
       String tenant, UUID id, AlertStatus to, List<String> from, String by, String note) {
     Instant now = clock.instant();
-    String kind = to.label();
     return store.pool()
-        .withTransaction(tx -> store.transition(tx, tenant, id, to.label(), from, now, by, note)
-            .compose(previous -> {
-              if (previous.isEmpty() || previous.get().equals(to.label())) {
-                return Future.succeededFuture(previous.map(p -> 0));
-              }
-              return store.raisedChannels(tx, id).compose(names -> {
-                List<NewDelivery> notices = new ArrayList<>();
-                for (String name : names) {
-                  if (channels.get(tenant, name).map(c -> c.wants("alert." + kind)).orElse(false)) {
-                    notices.add(new NewDelivery(name, "pending", null, null));
-                  }
-                }
-                return notices.isEmpty() ? Future.succeededFuture(Optional.of(0))
-                    : store.insertDeliveries(tx, id, tenant, kind, notices, now).map(v -> Optional.of(notices.size()));
-              });
-            }))
+        .withTransaction(tx -> transitionIn(tx, tenant, id, to, from, now, by, note))
         .compose(changed -> {
           if (changed.isEmpty()) {
             return store.status(tenant, id).map(s -> s.isEmpty() ? Transition.notFound() : Transition.conflict(s.get()));
@@ -202,6 +199,42 @@ public final class AlertService {
           log.info("alert {} id={} tenant={} by={}", to.label(), id, tenant, by);
           return store.get(tenant, id).map(a -> Transition.done(a.orElseThrow()));
         });
+  }
+
+  /**
+   * Changes the alert's status inside {@code tx} and queues the notice of the change for each
+   * channel it was raised to that wants one (PagerDuty always; others with send_resolved).
+   * Empty when the alert is not in {@code from}; else how many notices were queued (none when
+   * the status was already {@code to}: a repeated acknowledge sends nothing).
+   */
+  Future<Optional<Integer>> transitionIn(io.vertx.sqlclient.SqlClient tx, String tenant, UUID id, AlertStatus to,
+      List<String> from, Instant now, String by, String note) {
+    String kind = to.label();
+    return store.transition(tx, tenant, id, kind, from, now, by, note).compose(previous -> {
+      if (previous.isEmpty() || previous.get().equals(kind)) {
+        return Future.succeededFuture(previous.map(p -> 0));
+      }
+      return notify(tx, tenant, id, kind, now).map(Optional::of);
+    });
+  }
+
+  /** Queues a {@code kind} notice of an alert for each channel it was raised to that wants it; returns how many. */
+  Future<Integer> notify(io.vertx.sqlclient.SqlClient tx, String tenant, UUID id, String kind, Instant now) {
+    return store.raisedChannels(tx, id).compose(names -> {
+      List<NewDelivery> notices = new ArrayList<>();
+      for (String name : names) {
+        if (channels.get(tenant, name).map(c -> c.wants("alert." + kind)).orElse(false)) {
+          notices.add(new NewDelivery(name, "pending", null, null));
+        }
+      }
+      return notices.isEmpty() ? Future.succeededFuture(0)
+          : store.insertDeliveries(tx, id, tenant, kind, notices, now).map(v -> notices.size());
+    });
+  }
+
+  /** Wakes the delivery worker after notices were queued outside a raise. */
+  void deliveriesQueued() {
+    onNewDeliveries.run();
   }
 
   /** The outcome of an acknowledge or resolve. */

@@ -11,6 +11,9 @@ import java.util.Optional;
  * only counts an occurrence). {@code eventSeq} is the journal position of the event being
  * processed when the rule fired (0 when a timer fired it). {@code rateLimited}: the rule's
  * {@code @max_alerts_per_hour} was reached, so a new alert is stored suppressed, undelivered.
+ * {@code resolveAfter} and {@code repeat} are the rule's {@code @resolve_after} and {@code
+ * @repeat} (empty: the configured default). With {@code resolvedBy} set this is not a raise
+ * but a clear: the open alert of {@code rule} and {@code key} is resolved by that rule.
  */
 public record RaisedAlert(
     String tenant,
@@ -26,4 +29,12 @@ public record RaisedAlert(
     long eventSeq,
     Duration cooldown,
     boolean withinCooldown,
-    boolean rateLimited) {}
+    boolean rateLimited,
+    Optional<Duration> resolveAfter,
+    Optional<Duration> repeat,
+    Optional<String> resolvedBy) {
+
+  public boolean isClear() {
+    return resolvedBy.isPresent();
+  }
+}

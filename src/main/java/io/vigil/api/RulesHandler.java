@@ -99,9 +99,15 @@ public final class RulesHandler {
           .put("channels", new JsonArray(r.metadata().channels()))
           .put("template", r.metadata().template().orElse(null))
           .put("tags", new JsonArray(r.metadata().tags()))
-          .put("cooldown", r.metadata().cooldown().isZero() ? null : Durations.format(r.metadata().cooldown()));
+          .put("cooldown", r.metadata().cooldown().isZero() ? null : Durations.format(r.metadata().cooldown()))
+          .put("resolve_after", r.metadata().resolveAfter().map(RulesHandler::durationOrNever).orElse(null))
+          .put("repeat", r.metadata().repeat().map(RulesHandler::durationOrNever).orElse(null));
     }
     return o;
+  }
+
+  private static String durationOrNever(java.time.Duration d) {
+    return d.isZero() ? "never" : Durations.format(d);
   }
 
   private void getFile(RoutingContext ctx) {

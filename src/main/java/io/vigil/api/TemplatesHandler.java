@@ -39,7 +39,7 @@ import java.util.function.BiFunction;
  * Preview text sent in the request ({@code source}) needs {@code operator} like an upload.
  */
 public final class TemplatesHandler {
-  private static final Set<String> EVENTS = Set.of("alert.raised", "alert.acknowledged", "alert.resolved", "test");
+  private static final Set<String> EVENTS = Set.of("alert.raised", "alert.acknowledged", "alert.resolved", "alert.repeated", "test");
 
   private final Vertx vertx;
   private final Templates templates;

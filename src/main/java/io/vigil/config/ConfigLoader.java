@@ -167,6 +167,10 @@ public final class ConfigLoader {
     VigilConfig.TemplatesConfig templates = new VigilConfig.TemplatesConfig(
         r.bool("templates.mask_sensitive", true),
         r.stringList("templates.sensitive_fields", io.vigil.template.Masking.DEFAULT_WORDS));
+    VigilConfig.AlertsConfig alerts = new VigilConfig.AlertsConfig(
+        r.durationOrNever("alerts.resolve_after", "24h", Duration.ofMinutes(1)),
+        r.durationOrNever("alerts.repeat", "never", Duration.ofMinutes(1)),
+        r.duration("alerts.check_interval", "10s", Duration.ofMillis(100)));
     List<ChannelConfig> channels = readChannels(r);
     List<String> defaultChannels = r.stringList("default_channels", List.of());
     Map<String, TenantConfig> tenants = readTenants(r);
@@ -181,7 +185,7 @@ public final class ConfigLoader {
         });
     return new VigilConfig(
         http, dataDir, db, rulesDir, templatesDir, adminToken, secretKey, ingest, engine, delivery, templates,
-        List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants));
+        alerts, List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants));
   }
 
   private static void checkDbUrl(ConfigReader r, Secret url) {

@@ -205,6 +205,26 @@ final class ConfigReader {
     }
   }
 
+  /** A duration of at least {@code min}, or {@code never} (zero). */
+  Duration durationOrNever(String path, String def, Duration min) {
+    String v = scalar(path);
+    String text = v == null ? def : v;
+    if (text.trim().equalsIgnoreCase("never")) {
+      return Duration.ZERO;
+    }
+    try {
+      Duration d = Durations.parse(text);
+      if (d.compareTo(min) < 0) {
+        problem(path, "must be at least " + Durations.format(min) + " or never, got " + text);
+        return Duration.ZERO;
+      }
+      return d;
+    } catch (IllegalArgumentException e) {
+      problem(path, e.getMessage() + ", or never");
+      return Duration.ZERO;
+    }
+  }
+
   /** A byte size: a plain number of bytes, or with a unit (64KiB, 1MiB). */
   long size(String path, String def, long min, long max) {
     String v = scalar(path);

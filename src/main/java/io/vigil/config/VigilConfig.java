@@ -22,6 +22,7 @@ public record VigilConfig(
     EngineConfig engine,
     DeliveryConfig delivery,
     TemplatesConfig templates,
+    AlertsConfig alerts,
     List<ChannelConfig> channels,
     List<String> defaultChannels,
     Map<String, TenantConfig> tenants) {
@@ -63,6 +64,12 @@ public record VigilConfig(
   public record RetryConfig(Duration initial, Duration max, int maxAttempts) {}
 
   public record TenantConfig(List<String> defaultChannels) {}
+
+  /**
+   * Defaults for rules that do not set {@code @resolve_after} / {@code @repeat} (zero: never),
+   * and how often open alerts are checked for both.
+   */
+  public record AlertsConfig(Duration resolveAfter, Duration repeat, Duration checkInterval) {}
 
   /** Masking of sensitive event values in rendered messages. */
   public record TemplatesConfig(boolean maskSensitive, List<String> sensitiveFields) {}

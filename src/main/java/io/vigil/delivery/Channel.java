@@ -35,12 +35,13 @@ public interface Channel {
   }
 
   /**
-   * Whether this channel sends a message for an event: always for {@code alert.raised} and
-   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set. Channels
-   * that mirror the alert's state (PagerDuty) also take {@code alert.acknowledged}.
+   * Whether this channel sends a message for an event: always for {@code alert.raised},
+   * {@code alert.repeated} (the reminder of an alert still active, per {@code @repeat}) and
+   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set. Channels that
+   * mirror the alert's state (PagerDuty) take {@code alert.acknowledged} instead of reminders.
    */
   default boolean wants(String event) {
-    return event.equals("alert.raised") || event.equals("test")
+    return event.equals("alert.raised") || event.equals("alert.repeated") || event.equals("test")
         || (event.equals("alert.resolved") && options().sendResolved());
   }
 

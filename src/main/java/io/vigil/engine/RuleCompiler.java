@@ -310,7 +310,32 @@ public final class RuleCompiler {
             "@max_alerts_per_hour must be a whole number of at least 1"));
       }
     }
-    return new RuleMetadata(severity, channels, template, split(m.get("tags")), cooldown, Math.max(0, maxPerHour));
+    return new RuleMetadata(severity, channels, template, split(m.get("tags")), cooldown, Math.max(0, maxPerHour),
+        durationOrNever(m, "resolve_after", file, text, rule, problems),
+        durationOrNever(m, "repeat", file, text, rule, problems));
+  }
+
+  /** {@code @key("24h")}, or {@code "never"} (zero); empty when the rule does not set it. */
+  private static Optional<Duration> durationOrNever(
+      Map<String, Object> m, String key, String file, String text, Rule rule, List<RuleError> problems) {
+    if (!m.containsKey(key)) {
+      return Optional.empty();
+    }
+    String v = String.valueOf(m.get(key)).trim();
+    if (v.equalsIgnoreCase("never")) {
+      return Optional.of(Duration.ZERO);
+    }
+    try {
+      Duration d = Durations.parse(v);
+      if (d.compareTo(Duration.ofMinutes(1)) < 0) {
+        problems.add(metaError(file, text, rule, key, "@" + key + " must be at least 1m, or \"never\""));
+        return Optional.empty();
+      }
+      return Optional.of(d);
+    } catch (IllegalArgumentException e) {
+      problems.add(metaError(file, text, rule, key, "@" + key + ": " + e.getMessage() + ", or \"never\""));
+      return Optional.empty();
+    }
   }
 
   private static RuleError metaError(String file, String text, Rule rule, String key, String message) {

@@ -165,10 +165,17 @@ public final class RuleSession implements AutoCloseable {
       if (!firstTimeMatched(raise)) {
         continue;
       }
+      if (raise.isClear()) {
+        forgetCooldown(raise.getRule(), raise.getKey());
+        out.add(new RaisedAlert(tenant, raise.getRule(), raise.getKey(), raise.getSeverity(), raise.getSummary(),
+            List.of(), List.of(), Optional.empty(), raise.getEvidence(), raise.getTime(), eventSeq, Duration.ZERO,
+            false, false, Optional.empty(), Optional.empty(), Optional.of(raise.getResolvedBy())));
+        continue;
+      }
       RuleInfo info = ruleSet.rule(raise.getRuleId());
       RuleMetadata meta = info != null
           ? info.metadata()
-          : new RuleMetadata(raise.getSeverity(), List.of(), Optional.empty(), List.of(), Duration.ZERO, 0);
+          : RuleMetadata.unknown(raise.getSeverity());
       boolean withinCooldown = withinCooldown(raise, meta.cooldown());
       boolean rateLimited = !withinCooldown && overHourlyCap(raise, meta.maxPerHour());
       Set<String> tags = new LinkedHashSet<>(meta.tags());
@@ -180,7 +187,7 @@ public final class RuleSession implements AutoCloseable {
       out.add(new RaisedAlert(
           tenant, raise.getRule(), raise.getKey(), raise.getSeverity(), raise.getSummary(), List.copyOf(tags),
           meta.channels(), meta.template(), List.copyOf(evidence), raise.getTime(), eventSeq, meta.cooldown(),
-          withinCooldown, rateLimited));
+          withinCooldown, rateLimited, meta.resolveAfter(), meta.repeat(), Optional.empty()));
     }
     fired.clear();
   }
@@ -195,7 +202,8 @@ public final class RuleSession implements AutoCloseable {
     if (seqs.length == 0) {
       return true;
     }
-    String signature = raise.getRuleId() + '\u0000' + raise.getKey() + '\u0000' + java.util.Arrays.toString(seqs);
+    String signature = raise.getRuleId() + '\u0000' + (raise.isClear() ? "clear:" + raise.getRule() : "")
+        + '\u0000' + raise.getKey() + '\u0000' + java.util.Arrays.toString(seqs);
     return raisedMatches.putIfAbsent(signature, raise.getTime()) == null;
   }
 
@@ -210,6 +218,19 @@ public final class RuleSession implements AutoCloseable {
     }
     lastPage.put(k, raise.getTime());
     return false;
+  }
+
+  /** After a clear, the next raise of that rule and key opens a new alert at once. */
+  private void forgetCooldown(String rule, String key) {
+    lastPage.keySet().removeIf(k -> {
+      int cut = k.indexOf('\u0000');
+      if (!k.substring(cut + 1).equals(key)) {
+        return false;
+      }
+      RuleInfo info = ruleSet.rule(k.substring(0, cut));
+      Object display = info == null ? null : info.rawMetadata().get("alert_rule");
+      return rule.equals(display != null ? display.toString() : k.substring(0, cut));
+    });
   }
 
   private boolean overHourlyCap(AlertRaise raise, int maxPerHour) {

@@ -10,7 +10,9 @@ import java.util.Set;
 /**
  * One raise from a rule's consequence, returned by {@link Alerts#raise} so the consequence
  * can add detail: {@code alerts.raise(kcontext, $ip).summary("Brute force from " +
- * $ip).evidence($e);}. The engine reads it after the rules have fired.
+ * $ip).evidence($e);}. The engine reads it after the rules have fired. A clear, made by
+ * {@link Alerts#resolve}, names the rule and key of the alert to resolve and the rule that
+ * resolved it.
  */
 public final class AlertRaise {
   private final String tenant;
@@ -24,6 +26,7 @@ public final class AlertRaise {
   private String summary;
   private final List<Event> evidence = new ArrayList<>();
   private final Set<String> tags = new LinkedHashSet<>();
+  private String resolvedBy;
 
   AlertRaise(
       String tenant, String ruleId, String rule, String key, String severity, long time, Event trigger,
@@ -122,5 +125,20 @@ public final class AlertRaise {
 
   public Set<String> getTags() {
     return Collections.unmodifiableSet(tags);
+  }
+
+  /** Marks this as a clear: the open alert of {@link #getRule()} and {@link #getKey()} is resolved. */
+  AlertRaise resolvedBy(String clearingRule) {
+    this.resolvedBy = clearingRule;
+    return this;
+  }
+
+  /** For a clear, the rule that made it; null for a raise. */
+  public String getResolvedBy() {
+    return resolvedBy;
+  }
+
+  public boolean isClear() {
+    return resolvedBy != null;
   }
 }

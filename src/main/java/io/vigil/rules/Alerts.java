@@ -31,8 +31,7 @@ public final class Alerts {
   public AlertRaise raise(RuleContext kcontext, Object key) {
     String ruleId = kcontext.getRule().getName();
     Map<String, Object> meta = kcontext.getRule().getMetaData();
-    Object display = meta.get("alert_rule");
-    String rule = display == null ? ruleId : display.toString();
+    String rule = displayName(kcontext);
     String k = key == null ? "" : String.valueOf(key);
     String severity = severityOf(meta);
     long now = kcontext.getKieRuntime().getSessionClock().getCurrentTime();
@@ -41,6 +40,25 @@ public final class Alerts {
     kcontext.getKieRuntime().insert(new Alert(tenant, rule, k, severity, now));
     sink.accept(raise);
     return raise;
+  }
+
+  /**
+   * Resolves the open alert of {@code rule} (the name alerts carry) and {@code key} in this
+   * tenant, as a "clear" event would: {@code alerts.resolve(kcontext, "Host down", $host);}.
+   * Channels that asked for resolved notices get one. Nothing happens when no such alert is
+   * open. A raise of that rule and key afterwards opens a new alert, even inside its cooldown.
+   */
+  public void resolve(RuleContext kcontext, String rule, Object key) {
+    String by = displayName(kcontext);
+    String k = key == null ? "" : String.valueOf(key);
+    long now = kcontext.getKieRuntime().getSessionClock().getCurrentTime();
+    sink.accept(new AlertRaise(tenant, kcontext.getRule().getName(), rule, k, "info", now, triggerOf(kcontext),
+        matchedSeqs(kcontext)).resolvedBy(by));
+  }
+
+  private static String displayName(RuleContext kcontext) {
+    Object display = kcontext.getRule().getMetaData().get("alert_rule");
+    return display == null ? kcontext.getRule().getName() : display.toString();
   }
 
   /** Raises an alert with an empty key: one alert per rule while it is open. */

@@ -95,7 +95,7 @@ public final class TestCaseParser {
     }
     Duration advance = root.hasNonNull("advance") ? offset(root.get("advance"), "advance", problems) : Duration.ZERO;
     List<TestCase.Expectation> expect = expectations(root.get("expect"), "expect", true, problems);
-    List<TestCase.Expectation> expectNone = expectations(root.get("expect_none"), "expect_none", false, problems);
+    List<TestCase.Expectation> expectNone = expectations(root.get("expect_none"), "expect_none", true, problems);
     if (!problems.isEmpty()) {
       throw new Invalid(problems);
     }

@@ -65,7 +65,8 @@ public final class TestRunner {
 
   private static void collect(List<RaisedAlert> raised, List<Fired> into) {
     for (RaisedAlert r : raised) {
-      if (!r.withinCooldown()) {
+      // A clear (alerts.resolve) resolves an alert; it is not one.
+      if (!r.withinCooldown() && !r.isClear()) {
         into.add(new Fired(r.rule(), r.key(), r.severity(), r.summary(), Instant.ofEpochMilli(r.time()),
             r.rateLimited()));
       }

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -24,7 +25,8 @@ public final class AlertStore {
   private static final String OPEN = "('active', 'acknowledged', 'suppressed')";
   private static final String ALERT_COLUMNS =
       "id, tenant, rule, key, fingerprint, severity, status, summary, tags, template, first_seen, last_seen,"
-          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq";
+          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq,"
+          + " not_delivered";
 
   private final Pool pool;
   private final DeliveryLog deliveryLog;
@@ -44,17 +46,20 @@ public final class AlertStore {
    * Returns whether an alert was found.
    */
   public Future<Boolean> addOccurrence(
-      SqlClient tx, String fingerprint, Instant seen, String evidenceJson, int maxEvidence, boolean anyStatus) {
+      SqlClient tx, String fingerprint, Instant seen, String evidenceJson, int maxEvidence, boolean anyStatus,
+      String reason) {
     String target =
         anyStatus
             ? "id = (SELECT id FROM alerts WHERE fingerprint = $1 ORDER BY aseq DESC LIMIT 1)"
             : "fingerprint = $1 AND status IN " + OPEN;
     return tx.preparedQuery(
             "UPDATE alerts SET occurrences = occurrences + 1, last_seen = GREATEST(last_seen, $2),"
+                + " not_delivered = jsonb_set(not_delivered, ARRAY[$5::text],"
+                + "   to_jsonb(COALESCE((not_delivered ->> $5)::int, 0) + 1)),"
                 + " evidence = CASE WHEN jsonb_array_length(evidence) + jsonb_array_length($3::text::jsonb) <= $4"
                 + " THEN evidence || $3::text::jsonb ELSE evidence END, updated_at = now() WHERE " + target
                 + " RETURNING id")
-        .execute(Tuple.of(fingerprint, utc(seen), evidenceJson, maxEvidence))
+        .execute(Tuple.of(fingerprint, utc(seen), evidenceJson, maxEvidence, reason))
         .map(rows -> rows.size() > 0);
   }
 
@@ -70,11 +75,16 @@ public final class AlertStore {
             .addString(a.evidenceJson())
             .addOffsetDateTime(utc(a.time()))
             .addLong(a.eventSeq() == 0 ? null : a.eventSeq())
-            .addString(a.suppressedReason());
+            .addString(a.suppressedReason())
+            .addLong(a.resolveAfter().toMillis())
+            .addLong(a.repeat().toMillis())
+            .addOffsetDateTime(utc(a.now()));
     return tx.preparedQuery(
             "INSERT INTO alerts (id, tenant, rule, key, fingerprint, severity, status, summary, tags, template,"
-                + " evidence, first_seen, last_seen, occurrences, event_seq, suppressed_reason)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13, $14)")
+                + " evidence, first_seen, last_seen, occurrences, event_seq, suppressed_reason, resolve_after_ms,"
+                + " repeat_ms, last_notified_at)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $12, 1, $13, $14, $15, $16,"
+                + " $17)")
         .execute(alert)
         .compose(v -> deliveries.isEmpty() ? Future.<Void>succeededFuture()
             : insertDeliveries(tx, id, a.tenant(), "raised", deliveries, a.now()))
@@ -107,10 +117,13 @@ public final class AlertStore {
         .mapEmpty();
   }
 
-  /** The channels an alert was raised to, in the order they were written. */
+  /**
+   * The channels an alert was raised to, in the order they were written; not those that
+   * were skipped on purpose (below their minimum severity, silenced): they never had it.
+   */
   public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
-    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised' ORDER BY created_at,"
-            + " channel")
+    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
+            + " AND status <> 'skipped' ORDER BY created_at, channel")
         .execute(Tuple.of(alertId))
         .map(rows -> {
           List<String> out = new ArrayList<>();
@@ -206,6 +219,45 @@ public final class AlertStore {
         .map(rows -> rows.size() == 0 ? Optional.<String>empty() : Optional.of(rows.iterator().next().getString(0)));
   }
 
+  /** An alert the aging check acts on, with its rule's @resolve_after or @repeat. */
+  public record Due(UUID id, String tenant, Duration after) {}
+
+  /** Open alerts with no new raise for their resolve_after, oldest first. */
+  public Future<List<Due>> dueToResolve(Instant now, int limit) {
+    return due("SELECT id, tenant, resolve_after_ms FROM alerts WHERE status IN " + OPEN + " AND resolve_after_ms > 0"
+        + " AND last_seen + resolve_after_ms * interval '1 millisecond' <= $1 ORDER BY last_seen LIMIT $2", now, limit);
+  }
+
+  /** Active (unacknowledged) alerts whose channels were last told longer ago than their repeat. */
+  public Future<List<Due>> dueToRepeat(Instant now, int limit) {
+    return due("SELECT id, tenant, repeat_ms FROM alerts WHERE status = 'active' AND repeat_ms > 0"
+        + " AND last_notified_at + repeat_ms * interval '1 millisecond' <= $1 ORDER BY last_notified_at LIMIT $2",
+        now, limit);
+  }
+
+  private Future<List<Due>> due(String sql, Instant now, int limit) {
+    return pool.preparedQuery(sql).execute(Tuple.of(utc(now), limit)).map(rows -> {
+      List<Due> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new Due(r.getUUID(0), r.getString(1), Duration.ofMillis(r.getLong(2)))));
+      return out;
+    });
+  }
+
+  /** Claims a repeat: true only for the one caller that moved last_notified_at while it was due. */
+  public Future<Boolean> markNotified(SqlClient tx, UUID id, Instant now) {
+    return tx.preparedQuery("UPDATE alerts SET last_notified_at = $2 WHERE id = $1 AND status = 'active'"
+            + " AND last_notified_at + repeat_ms * interval '1 millisecond' <= $2")
+        .execute(Tuple.of(id, utc(now)))
+        .map(rows -> rows.rowCount() == 1);
+  }
+
+  /** The open alert with this fingerprint, if any. */
+  public Future<Optional<UUID>> openAlertId(SqlClient tx, String fingerprint) {
+    return tx.preparedQuery("SELECT id FROM alerts WHERE fingerprint = $1 AND status IN " + OPEN)
+        .execute(Tuple.of(fingerprint))
+        .map(rows -> rows.size() == 0 ? Optional.<UUID>empty() : Optional.of(rows.iterator().next().getUUID(0)));
+  }
+
   /** The status of a tenant's alert, or empty if the tenant has no such alert. */
   public Future<Optional<String>> status(String tenant, UUID id) {
     return pool.preparedQuery("SELECT status FROM alerts WHERE tenant = $1 AND id = $2")
@@ -241,7 +293,17 @@ public final class AlertStore {
         .put("resolved_by", r.getString("resolved_by"))
         .put("note", r.getString("note"))
         .put("suppressed_reason", r.getString("suppressed_reason"))
+        .put("not_delivered", notDelivered(r))
         .put("_aseq", r.getLong("aseq"));
+  }
+
+  /** Raises counted without a delivery, by reason; older rows (or queries without the column) have none. */
+  private static JsonObject notDelivered(Row r) {
+    if (r.getColumnIndex("not_delivered") < 0) {
+      return new JsonObject();
+    }
+    Object v = r.getValue("not_delivered");
+    return v instanceof JsonObject o ? o : new JsonObject();
   }
 
   static String iso(OffsetDateTime t) {
@@ -256,7 +318,7 @@ public final class AlertStore {
   public record NewAlert(
       String tenant, String rule, String key, String fingerprint, String severity, String status,
       String summary, List<String> tags, String template, String evidenceJson, Instant time,
-      long eventSeq, Instant now, String suppressedReason) {}
+      long eventSeq, Instant now, String suppressedReason, Duration resolveAfter, Duration repeat) {}
 
   /**
    * One delivery row to create: {@code pending}; {@code failed} with an error at once; or

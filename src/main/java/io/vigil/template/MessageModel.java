@@ -22,7 +22,7 @@ import java.util.Optional;
  *       {@code id, type, time, source, severity, user, ip, host, attributes}), and {@code
  *       url} when {@code http.public_url} is set;
  *   <li>{@code event}: what happened: {@code alert.raised}, {@code alert.acknowledged},
- *       {@code alert.resolved} or {@code test};
+ *       {@code alert.resolved}, {@code alert.repeated} or {@code test};
  *   <li>{@code channel}: {@code name, type}.
  * </ul>
  */

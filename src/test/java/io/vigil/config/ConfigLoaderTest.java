@@ -92,7 +92,9 @@ class ConfigLoaderTest {
         () -> assertEquals(defaults.db(), fromFile.db()),
         () -> assertEquals(defaults.ingest(), fromFile.ingest()),
         () -> assertEquals(defaults.engine(), fromFile.engine()),
-        () -> assertEquals(defaults.delivery(), fromFile.delivery()));
+        () -> assertEquals(defaults.delivery(), fromFile.delivery()),
+        () -> assertEquals(defaults.alerts(), fromFile.alerts()),
+        () -> assertEquals(defaults.templates(), fromFile.templates()));
   }
 
   @Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -238,5 +239,27 @@ class RuleCompilerTest {
     assertNotNull(set.rule("Good rule"), "good rule missing; failed: " + set.failedFiles());
     assertTrue(set.rules().stream().anyMatch(r -> r.name().equals("Good rule")));
     assertTrue(set.failedFiles().keySet().stream().noneMatch(f -> f.contains("good")), set.failedFiles().toString());
+  }
+
+  @Test
+  @DisplayName("@resolve_after and @repeat take a duration of at least 1m or \"never\"; anything else is an error at its line")
+  void resolveAfterAndRepeat() {
+    RuleSet set = COMPILER.compile(Map.of(
+        "a.drl", rule("Timed", "@resolve_after(\"6h\") @repeat(\"30m\")", "$e : Event()"),
+        "b.drl", rule("Never", "@resolve_after(\"never\") @repeat(\"NEVER\")", "$e : Event()"),
+        "c.drl", rule("Defaults", "", "$e : Event()"),
+        "d.drl", rule("Too short", "@repeat(\"30s\")", "$e : Event()"),
+        "e.drl", rule("Not a duration", "@resolve_after(\"soon\")", "$e : Event()")));
+
+    assertEquals(Optional.of(Duration.ofHours(6)), set.rule("Timed").metadata().resolveAfter());
+    assertEquals(Optional.of(Duration.ofMinutes(30)), set.rule("Timed").metadata().repeat());
+    assertEquals(Optional.of(Duration.ZERO), set.rule("Never").metadata().resolveAfter());
+    assertEquals(Optional.of(Duration.ZERO), set.rule("Never").metadata().repeat());
+    assertEquals(Optional.empty(), set.rule("Defaults").metadata().resolveAfter());
+    assertEquals(Optional.empty(), set.rule("Defaults").metadata().repeat());
+    assertEquals(Set.of("d.drl", "e.drl"), set.failedFiles().keySet(), set.failedFiles().toString());
+    assertTrue(firstErrorOf(set, "d.drl").message().contains("at least 1m"), set.failedFiles().toString());
+    assertTrue(firstErrorOf(set, "e.drl").message().startsWith("@resolve_after:"), set.failedFiles().toString());
+    assertEquals(6, firstErrorOf(set, "e.drl").line(), set.failedFiles().toString());
   }
 }

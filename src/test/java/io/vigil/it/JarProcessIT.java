@@ -57,7 +57,7 @@ class JarProcessIT {
     Running first = start(data);
     assertTrue(first.log().contains("data: embedded PostgreSQL in " + data.resolve("pg").toAbsolutePath()),
         "startup says where the data is");
-    assertTrue(first.log().contains("rules loaded: 6 rules"), "startup says how many rules loaded");
+    assertTrue(first.log().contains("rules loaded: 10 rules"), "startup says how many rules loaded");
     assertTrue(first.log().contains("channels: secops-webhook (log), audit-log (log)"), "and which channels");
     Path tokenFile = data.resolve("admin-token");
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));

@@ -11,6 +11,7 @@ import io.vigil.config.ConfigLoader;
 import io.vigil.config.VigilConfig;
 import io.vigil.testing.TestDatabase;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -73,7 +74,8 @@ class OutboxIT {
   List<UUID> alertWith(Instant now, List<AlertStore.NewDelivery> deliveries) throws Exception {
     AlertStore.NewAlert alert = new AlertStore.NewAlert(
         "acme", "Brute force login", "203.0.113.7", "fp-" + (++fingerprints), "high", "active",
-        "5 failed logins from 203.0.113.7", List.of("auth", "ssh"), null, "[]", now, 0, now, null);
+        "5 failed logins from 203.0.113.7", List.of("auth", "ssh"), null, "[]", now, 0, now, null, Duration.ZERO,
+        Duration.ZERO);
     UUID alertId = get(pool.withTransaction(tx -> alerts.insert(tx, alert, deliveries)));
     List<UUID> ids = new ArrayList<>();
     for (Map<String, Object> row :

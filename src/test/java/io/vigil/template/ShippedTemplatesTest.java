@@ -23,7 +23,7 @@ import org.junit.jupiter.api.function.Executable;
 /** The templates shipped in {@code templates/}: each passes the check and renders every event. */
 class ShippedTemplatesTest {
   static final Path DIR = Path.of("templates");
-  static final List<String> EVENTS = List.of("alert.raised", "alert.acknowledged", "alert.resolved", "test");
+  static final List<String> EVENTS = List.of("alert.raised", "alert.acknowledged", "alert.resolved", "alert.repeated", "test");
 
   @Test
   @DisplayName("every shipped file passes the template check")

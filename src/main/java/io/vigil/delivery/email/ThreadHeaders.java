@@ -11,7 +11,8 @@ import java.util.UUID;
  * and {@code References}. The ids depend only on the alert, the channel and the event, so
  * a retried attempt carries the same Message-ID and a receiving server can drop the copy.
  * A {@code test} message stands alone: its id also carries the delivery id, because mail
- * clients hide a second message whose Message-ID they have already seen.
+ * clients hide a second message whose Message-ID they have already seen. For the same
+ * reason each {@code alert.repeated} reminder's id carries its delivery id.
  */
 record ThreadHeaders(String messageId, Optional<String> inReplyTo) {
   private static final String DOMAIN = "vigil";
@@ -25,6 +26,9 @@ record ThreadHeaders(String messageId, Optional<String> inReplyTo) {
       return new ThreadHeaders(id(root + ".test." + deliveryId), Optional.empty());
     }
     String suffix = sanitize(event.startsWith("alert.") ? event.substring("alert.".length()) : event);
+    if (event.equals("alert.repeated")) {
+      suffix += "." + deliveryId;
+    }
     return new ThreadHeaders(id(root + "." + suffix), Optional.of(id(root)));
   }
 

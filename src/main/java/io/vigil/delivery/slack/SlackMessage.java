@@ -73,6 +73,7 @@ final class SlackMessage {
     return switch (event) {
       case "alert.resolved" -> "Resolved: " + name;
       case "alert.acknowledged" -> "Acknowledged: " + name;
+      case "alert.repeated" -> "Still active: " + name;
       case "test" -> "Test: " + name;
       default -> name;
     };
