@@ -24,7 +24,8 @@ public final class AlertStore {
   private static final String OPEN = "('active', 'acknowledged', 'suppressed')";
   private static final String ALERT_COLUMNS =
       "id, tenant, rule, key, fingerprint, severity, status, summary, tags, template, first_seen, last_seen,"
-          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq";
+          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason,"
+          + " silence_id, aseq";
 
   private final Pool pool;
   private final DeliveryLog deliveryLog;
@@ -107,10 +108,13 @@ public final class AlertStore {
         .mapEmpty();
   }
 
-  /** The channels an alert was raised to, in the order they were written. */
+  /**
+   * The channels an alert was raised to, in the order they were written; not those that
+   * skipped it (silenced, below their min_severity): they never had the raise to follow up.
+   */
   public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
-    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised' ORDER BY created_at,"
-            + " channel")
+    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
+            + " AND status <> 'skipped' ORDER BY created_at, channel")
         .execute(Tuple.of(alertId))
         .map(rows -> {
           List<String> out = new ArrayList<>();
@@ -241,6 +245,7 @@ public final class AlertStore {
         .put("resolved_by", r.getString("resolved_by"))
         .put("note", r.getString("note"))
         .put("suppressed_reason", r.getString("suppressed_reason"))
+        .put("silence_id", r.getUUID("silence_id") == null ? null : r.getUUID("silence_id").toString())
         .put("_aseq", r.getLong("aseq"));
   }
 
