@@ -170,6 +170,18 @@ class SilenceParserTest {
   }
 
   @Test
+  @DisplayName("the README's silence example is a valid body that covers the README's brute force alert")
+  void readme_example() throws java.io.IOException {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "(?s)curl -s -X POST localhost:8080/api/v1/silences.*?-d '([^']*)'").matcher(readme);
+    assertTrue(m.find(), "the README has a silence example");
+    SilenceParser.Result r = parse(m.group(1));
+    assertTrue(r.ok(), r.problems()::toString);
+    assertTrue(r.silence().matches(SilenceMatchingTest.BRUTE_FORCE));
+  }
+
+  @Test
   @DisplayName("what is stored reads back as the same silence")
   void stored_round_trip() {
     Silence s = parse(EXAMPLE).silence();
