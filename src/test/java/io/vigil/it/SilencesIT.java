@@ -333,6 +333,6 @@ class SilencesIT {
     assertEquals(403, reader.delete("/api/v1/silences/" + id).status());
     assertEquals(200, reader.get("/api/v1/silences/" + id).status());
     assertNotNull(reader.get("/api/v1/silences").items());
-    assertTrue(TestDatabase.count("SELECT count(*) FROM silences") == 1);
+    assertEquals(1, TestDatabase.count("SELECT count(*) FROM silences"));
   }
 }
