@@ -13,6 +13,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vigil.alert.AlertAging;
 import io.vigil.alert.AlertService;
+import io.vigil.alert.SilenceExpiry;
+import io.vigil.alert.silence.Silences;
 import io.vigil.api.AlertsHandler;
 import io.vigil.api.ChannelsHandler;
 import io.vigil.api.DeliveriesHandler;
@@ -24,6 +26,7 @@ import io.vigil.api.OperatorKey;
 import io.vigil.api.PoliciesHandler;
 import io.vigil.api.RuleTestsHandler;
 import io.vigil.api.RulesHandler;
+import io.vigil.api.SilencesHandler;
 import io.vigil.api.TemplatesHandler;
 import io.vigil.config.VigilConfig;
 import io.vigil.delivery.Backoff;
@@ -48,6 +51,7 @@ import io.vigil.store.AuditLog;
 import io.vigil.store.ChannelStore;
 import io.vigil.store.DeliveryLog;
 import io.vigil.store.SecretBox;
+import io.vigil.store.SilenceStore;
 import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
@@ -88,6 +92,8 @@ public final class Server {
   private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
   private AlertAging aging;
+  private Silences silences;
+  private SilenceExpiry silenceExpiry;
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
@@ -139,12 +145,15 @@ public final class Server {
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
           delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
+          silences = new Silences(new SilenceStore(database.pool()));
           AlertStore alertStore = new AlertStore(database.pool());
-          AlertService alerts = new AlertService(vertx, alertStore, config, channels, clock, delivery::wake);
+          AlertService alerts = new AlertService(vertx, alertStore, config, channels, silences, clock, delivery::wake);
           aging = new AlertAging(vertx, alertStore, alerts, config.alerts().checkInterval(), clock);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
           engine = new RuleEngine(vertx, config, journal, alerts, clock);
+          silenceExpiry = new SilenceExpiry(vertx, silences, alertStore, alerts, this::cooldownOf, clock,
+              delivery::wake, config.engine().tick());
           policies = new PolicyStore(database.pool());
           reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
               new RuleStateStore(database.pool()), new AuditLog(database.pool()),
@@ -153,6 +162,9 @@ public final class Server {
               renderer, new AuditLog(database.pool()), clock);
           return channelsHandler.load()
               .onSuccess(n -> log.info("tenant channels loaded: {}", n))
+              // Before the engine starts: no alert may be written without the silences.
+              .compose(n -> silences.load(clock.instant()))
+              .onSuccess(n -> log.info("silences loaded: {}", n))
               .compose(n -> reloader.start())
               .compose(v -> startWatching())
               .compose(v -> listen(keys, alerts));
@@ -160,6 +172,7 @@ public final class Server {
         .onSuccess(v -> {
           delivery.start();
           aging.start();
+          silenceExpiry.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -205,6 +218,7 @@ public final class Server {
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
     new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
     channelsHandler.mount(api.router());
+    new SilencesHandler(silences, silenceExpiry, new AuditLog(database.pool()), clock).mount(api.router());
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -212,6 +226,13 @@ public final class Server {
         .setIdleTimeout(120)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
     return server.requestHandler(api.router()).listen().mapEmpty();
+  }
+
+  /** A rule's {@code @cooldown} in the live rule set; zero when it has none or is gone. */
+  private java.time.Duration cooldownOf(String rule) {
+    io.vigil.engine.RuleSet set = engine == null ? null : engine.ruleSet();
+    io.vigil.engine.RuleInfo info = set == null ? null : set.rule(rule);
+    return info == null ? java.time.Duration.ZERO : info.metadata().cooldown();
   }
 
   /** The port the server listens on (the chosen one when configured as 0). */
@@ -242,6 +263,7 @@ public final class Server {
           }
           return engine == null ? Future.succeededFuture() : engine.stop();
         })
+        .transform(v -> silenceExpiry == null ? Future.succeededFuture() : silenceExpiry.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> channels == null ? Future.succeededFuture() : channels.close())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())

@@ -4,6 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vigil.alert.silence.AlertFields;
+import io.vigil.alert.silence.Silence;
+import io.vigil.alert.silence.Silences;
 import io.vigil.config.VigilConfig;
 import io.vigil.delivery.Channel;
 import io.vigil.delivery.Channels;
@@ -28,8 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The alert lifecycle: turns raises into alerts (a raise while an alert with the same
  * fingerprint is open, or inside the rule's cooldown, only counts an occurrence), writes
- * each new alert with one outbox row per channel in one transaction, and acknowledges and
- * resolves alerts.
+ * each new alert with one outbox row per channel in one transaction (held back, with the
+ * reason, when a silence covers it), and acknowledges and resolves alerts.
  *
  * <p>Raises from each tenant are written in the order the engine raised them, together
  * with the engine's journal position, so after a crash the engine resumes exactly after
@@ -42,6 +45,7 @@ public final class AlertService {
   private final AlertStore store;
   private final VigilConfig config;
   private final Channels channels;
+  private final Silences silences;
   private final Clock clock;
   private final Runnable onNewDeliveries;
   /** The statuses of an open alert, which acknowledge and resolve move from. */
@@ -52,8 +56,10 @@ public final class AlertService {
   private final Masking masking;
 
   public AlertService(
-      Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Clock clock, Runnable onNewDeliveries) {
+      Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Silences silences, Clock clock,
+      Runnable onNewDeliveries) {
     this.vertx = vertx;
+    this.silences = silences;
     this.store = store;
     this.config = config;
     this.channels = channels;
@@ -114,17 +120,23 @@ public final class AlertService {
             return Future.succeededFuture(0);
           }
           // Over the rule's hourly cap: kept, with the reason, and delivered to no one.
-          List<NewDelivery> deliveries = r.rateLimited() ? List.of() : deliveriesFor(r);
+          List<NewDelivery> planned = r.rateLimited() ? List.of() : deliveriesFor(r);
+          // Silences are wall-clock: decided on Vigil's clock at write time, not the event's time.
+          Optional<Silence> silence = r.rateLimited() ? Optional.empty() : silenceFor(r, now);
+          List<NewDelivery> deliveries = silence.isPresent() ? Silences.held(planned) : planned;
           NewAlert alert = new NewAlert(
               r.tenant(), r.rule(), r.key(), fingerprint, r.severity(),
-              (r.rateLimited() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
+              (r.rateLimited() || silence.isPresent() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
               r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now,
-              r.rateLimited() ? "rate_limited" : null,
+              r.rateLimited() ? "rate_limited" : silence.isPresent() ? Silences.REASON : null,
               r.resolveAfter().orElse(config.alerts().resolveAfter()), r.repeat().orElse(config.alerts().repeat()));
           return store.insert(tx, alert, deliveries)
+              .compose(id -> silence.isEmpty() ? Future.succeededFuture(id)
+                  : silences.hold(tx, id, silence.get()).map(id))
               .map(id -> {
-                log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}",
-                    id, r.tenant(), r.rule(), masking.apply(r.key()), r.severity(), deliveries.size());
+                log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}{}",
+                    id, r.tenant(), r.rule(), masking.apply(r.key()), r.severity(), deliveries.size(),
+                    silence.map(x -> " silenced_by=" + x.id()).orElse(""));
                 return (int) deliveries.stream().filter(d -> d.status().equals("pending")).count();
               });
         });
@@ -141,12 +153,28 @@ public final class AlertService {
         }));
   }
 
+  private Optional<Silence> silenceFor(RaisedAlert r, Instant now) {
+    if (!silences.any(r.tenant())) {
+      return Optional.empty();
+    }
+    List<Map<String, Object>> events = r.evidence().stream().map(EventCodec::toMap).toList();
+    return silences.matching(r.tenant(), new AlertFields(r.rule(), r.key(), r.severity(), r.tags(), events), now);
+  }
+
   private List<NewDelivery> deliveriesFor(RaisedAlert r) {
     List<String> names = r.channels().isEmpty() ? config.defaultChannelsFor(r.tenant()) : r.channels();
-    int rank = Severity.parse(r.severity()).map(Enum::ordinal).orElse(0);
+    return deliveriesFor(r.tenant(), names, r.severity());
+  }
+
+  /**
+   * One delivery per channel, as a raise makes them: pending; skipped below the channel's
+   * min_severity; failed at once for a channel that is not configured.
+   */
+  List<NewDelivery> deliveriesFor(String tenant, List<String> names, String severity) {
+    int rank = Severity.parse(severity).map(Enum::ordinal).orElse(0);
     List<NewDelivery> out = new ArrayList<>();
     for (String name : names) {
-      Optional<Channel> ch = channels.get(r.tenant(), name);
+      Optional<Channel> ch = channels.get(tenant, name);
       if (ch.isEmpty()) {
         out.add(new NewDelivery(name, "failed", "unknown_channel: channel '" + name + "' is not configured", null));
       } else if (ch.get().options().minSeverity().map(min -> rank < min.ordinal()).orElse(false)) {

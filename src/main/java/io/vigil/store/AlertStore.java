@@ -25,8 +25,8 @@ public final class AlertStore {
   private static final String OPEN = "('active', 'acknowledged', 'suppressed')";
   private static final String ALERT_COLUMNS =
       "id, tenant, rule, key, fingerprint, severity, status, summary, tags, template, first_seen, last_seen,"
-          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason, aseq,"
-          + " not_delivered";
+          + " occurrences, acknowledged_at, acknowledged_by, resolved_at, resolved_by, note, suppressed_reason,"
+          + " silence_id, aseq, not_delivered";
 
   private final Pool pool;
   private final DeliveryLog deliveryLog;
@@ -119,7 +119,7 @@ public final class AlertStore {
 
   /**
    * The channels an alert was raised to, in the order they were written; not those that
-   * were skipped on purpose (below their minimum severity, silenced): they never had it.
+   * were skipped on purpose (silenced, below their min_severity): they never had the raise to follow up.
    */
   public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
     return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
@@ -293,6 +293,7 @@ public final class AlertStore {
         .put("resolved_by", r.getString("resolved_by"))
         .put("note", r.getString("note"))
         .put("suppressed_reason", r.getString("suppressed_reason"))
+        .put("silence_id", r.getUUID("silence_id") == null ? null : r.getUUID("silence_id").toString())
         .put("not_delivered", notDelivered(r))
         .put("_aseq", r.getLong("aseq"));
   }

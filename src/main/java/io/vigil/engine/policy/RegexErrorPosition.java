@@ -11,14 +11,14 @@ import java.util.Deque;
  * prefix of the pattern ending with that fragment fails with the same error (parsing is
  * left to right, so that is where the parser stopped).
  */
-final class RegexErrorPosition {
+public final class RegexErrorPosition {
   /** Prefixes tried before settling for the first occurrence of the fragment. */
   private static final int MAX_TRIES = 256;
 
   private RegexErrorPosition() {}
 
   /** The 0-based index in {@code pattern} of the error {@code e} that compiling it raised. */
-  static int of(String pattern, PatternSyntaxException e) {
+  public static int of(String pattern, PatternSyntaxException e) {
     String fragment = e.getPattern();
     String description = e.getDescription();
     if (description.startsWith("trailing backslash")) {
