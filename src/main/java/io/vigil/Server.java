@@ -11,6 +11,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Router;
 import io.vigil.alert.AlertService;
 import io.vigil.api.AlertsHandler;
 import io.vigil.api.ChannelsHandler;
@@ -35,6 +37,7 @@ import io.vigil.delivery.TargetGuard;
 import io.vigil.engine.RuleCompiler;
 import io.vigil.engine.RuleEngine;
 import io.vigil.engine.RuleReloader;
+import io.vigil.engine.RuleSet;
 import io.vigil.engine.RulesWatcher;
 import io.vigil.engine.policy.PolicyFiles;
 import io.vigil.ingest.EventParser;
@@ -51,6 +54,7 @@ import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
 import io.vigil.store.PolicyStore;
+import io.vigil.store.Retention;
 import io.vigil.store.RuleStateStore;
 import io.vigil.template.Masking;
 import io.vigil.template.Templates;
@@ -89,6 +93,8 @@ public final class Server {
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
+  private Router router;
+  private Retention retention;
 
   public Server(VigilConfig config, Clock clock) {
     this.config = config;
@@ -156,6 +162,8 @@ public final class Server {
         })
         .onSuccess(v -> {
           delivery.start();
+          retention = new Retention(vertx, database.pool(), config.retention(), clock, this::ruleWindow);
+          retention.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -201,13 +209,34 @@ public final class Server {
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
     new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
     channelsHandler.mount(api.router());
-    server = vertx.createHttpServer(new HttpServerOptions()
+    router = api.router();
+    HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setCompressionSupported(true)
         .setIdleTimeout(120)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS));
-    return server.requestHandler(api.router()).listen().mapEmpty();
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    config.http().tls().ifPresent(tls -> {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
+      log.info("TLS: HTTPS only, certificate {}", tls.certFile().toAbsolutePath());
+    });
+    server = vertx.createHttpServer(options);
+    return server.requestHandler(router).listen().mapEmpty();
+  }
+
+  /**
+   * How far back events must stay for the engine: the longest window or temporal range
+   * (what sessions hold) or the longest replay after a restart, whichever is longer, plus a
+   * minute; empty while no rule set is loaded.
+   */
+  private java.util.Optional<java.time.Duration> ruleWindow() {
+    RuleSet rs = engine == null ? null : engine.ruleSet();
+    if (rs == null) {
+      return java.util.Optional.empty();
+    }
+    java.time.Duration longest = rs.expiry().compareTo(rs.retention()) >= 0 ? rs.expiry() : rs.retention();
+    return java.util.Optional.of(longest.plusMinutes(1));
   }
 
   /** The port the server listens on (the chosen one when configured as 0). */
@@ -217,6 +246,11 @@ public final class Server {
 
   public VigilConfig config() {
     return config;
+  }
+
+  /** The background pruning, for its counts. */
+  public Retention retention() {
+    return retention;
   }
 
   /**
@@ -233,8 +267,9 @@ public final class Server {
           if (reloader != null) {
             reloader.stop();
           }
-          return engine == null ? Future.succeededFuture() : engine.stop();
+          return retention == null ? Future.succeededFuture() : retention.stop();
         })
+        .transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> channels == null ? Future.succeededFuture() : channels.close())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())
