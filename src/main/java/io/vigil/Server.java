@@ -248,6 +248,11 @@ public final class Server {
     return config;
   }
 
+  /** Every route the server answers; the OpenAPI document is checked against it. */
+  public Router router() {
+    return router;
+  }
+
   /** The background pruning, for its counts. */
   public Retention retention() {
     return retention;
