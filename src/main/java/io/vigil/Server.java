@@ -11,6 +11,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Router;
 import io.vigil.alert.AlertAging;
 import io.vigil.alert.AlertService;
 import io.vigil.alert.SilenceExpiry;
@@ -39,6 +41,7 @@ import io.vigil.delivery.TargetGuard;
 import io.vigil.engine.RuleCompiler;
 import io.vigil.engine.RuleEngine;
 import io.vigil.engine.RuleReloader;
+import io.vigil.engine.RuleSet;
 import io.vigil.engine.RulesWatcher;
 import io.vigil.engine.policy.PolicyFiles;
 import io.vigil.ingest.EventParser;
@@ -56,6 +59,7 @@ import io.vigil.store.Database;
 import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
 import io.vigil.store.PolicyStore;
+import io.vigil.store.Retention;
 import io.vigil.store.RuleStateStore;
 import io.vigil.template.Masking;
 import io.vigil.template.Templates;
@@ -97,6 +101,8 @@ public final class Server {
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
+  private Router router;
+  private Retention retention;
 
   public Server(VigilConfig config, Clock clock) {
     this.config = config;
@@ -173,6 +179,8 @@ public final class Server {
           delivery.start();
           aging.start();
           silenceExpiry.start();
+          retention = new Retention(vertx, database.pool(), config.retention(), clock, this::ruleWindow);
+          retention.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -219,13 +227,34 @@ public final class Server {
     new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
     channelsHandler.mount(api.router());
     new SilencesHandler(silences, silenceExpiry, new AuditLog(database.pool()), clock).mount(api.router());
-    server = vertx.createHttpServer(new HttpServerOptions()
+    router = api.router();
+    HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setCompressionSupported(true)
         .setIdleTimeout(120)
-        .setIdleTimeoutUnit(TimeUnit.SECONDS));
-    return server.requestHandler(api.router()).listen().mapEmpty();
+        .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    config.http().tls().ifPresent(tls -> {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
+      log.info("TLS: HTTPS only, certificate {}", tls.certFile().toAbsolutePath());
+    });
+    server = vertx.createHttpServer(options);
+    return server.requestHandler(router).listen().mapEmpty();
+  }
+
+  /**
+   * How far back events must stay for the engine: the longest window or temporal range
+   * (what sessions hold) or the longest replay after a restart, whichever is longer, plus a
+   * minute; empty while no rule set is loaded.
+   */
+  private java.util.Optional<java.time.Duration> ruleWindow() {
+    RuleSet rs = engine == null ? null : engine.ruleSet();
+    if (rs == null) {
+      return java.util.Optional.empty();
+    }
+    java.time.Duration longest = rs.expiry().compareTo(rs.retention()) >= 0 ? rs.expiry() : rs.retention();
+    return java.util.Optional.of(longest.plusMinutes(1));
   }
 
   /** A rule's {@code @cooldown} in the live rule set; zero when it has none or is gone. */
@@ -242,6 +271,16 @@ public final class Server {
 
   public VigilConfig config() {
     return config;
+  }
+
+  /** Every route the server answers; the OpenAPI document is checked against it. */
+  public Router router() {
+    return router;
+  }
+
+  /** The background pruning, for its counts. */
+  public Retention retention() {
+    return retention;
   }
 
   /**
@@ -261,8 +300,9 @@ public final class Server {
           if (aging != null) {
             aging.stop();
           }
-          return engine == null ? Future.succeededFuture() : engine.stop();
+          return retention == null ? Future.succeededFuture() : retention.stop();
         })
+        .transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
         .transform(v -> silenceExpiry == null ? Future.succeededFuture() : silenceExpiry.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> channels == null ? Future.succeededFuture() : channels.close())

@@ -36,6 +36,8 @@ public final class ApiRouter {
       ctx.next();
     });
     router.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    // Before authentication: the API's description is public.
+    new OpenApiHandler().mount(router);
     router.route("/api/v1/*").handler(auth);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> respond(ctx, new ApiError(ErrorCode.NOT_FOUND, "no such endpoint")));

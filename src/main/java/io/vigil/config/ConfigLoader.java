@@ -111,7 +111,8 @@ public final class ConfigLoader {
         new HttpConfig(
             r.string("http.host", "0.0.0.0"),
             r.integer("http.port", 8080, 0, 65535),
-            r.optionalString("http.public_url"));
+            r.optionalString("http.public_url"),
+            TlsFiles.read(r));
     Path dataDir = Path.of(r.string("data_dir", "./data"));
     Optional<Secret> dbUrl = r.secret("db.url");
     dbUrl.ifPresent(u -> checkDbUrl(r, u));
@@ -171,6 +172,12 @@ public final class ConfigLoader {
         r.durationOrNever("alerts.resolve_after", "24h", Duration.ofMinutes(1)),
         r.durationOrNever("alerts.repeat", "never", Duration.ofMinutes(1)),
         r.duration("alerts.check_interval", "10s", Duration.ofMillis(100)));
+    VigilConfig.RetentionConfig retention = new VigilConfig.RetentionConfig(
+        r.duration("retention.events", "30d", Duration.ofMinutes(1)),
+        r.duration("retention.alerts", "90d", Duration.ofMinutes(1)),
+        r.duration("retention.event_ids", "7d", Duration.ofMinutes(1)),
+        r.duration("retention.interval", "10m", Duration.ofMillis(100)),
+        r.integer("retention.batch_size", 1000, 1, 100_000));
     List<ChannelConfig> channels = readChannels(r);
     List<String> defaultChannels = r.stringList("default_channels", List.of());
     Map<String, TenantConfig> tenants = readTenants(r);
@@ -185,7 +192,7 @@ public final class ConfigLoader {
         });
     return new VigilConfig(
         http, dataDir, db, rulesDir, templatesDir, adminToken, secretKey, ingest, engine, delivery, templates,
-        alerts, List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants));
+        alerts, List.copyOf(channels), List.copyOf(defaultChannels), Map.copyOf(tenants), retention);
   }
 
   private static void checkDbUrl(ConfigReader r, Secret url) {

@@ -25,7 +25,8 @@ public record VigilConfig(
     AlertsConfig alerts,
     List<ChannelConfig> channels,
     List<String> defaultChannels,
-    Map<String, TenantConfig> tenants) {
+    Map<String, TenantConfig> tenants,
+    RetentionConfig retention) {
 
   /** Channels for alerts of a rule that names none: the tenant's own list, else the global one. */
   public List<String> defaultChannelsFor(String tenant) {
@@ -33,7 +34,11 @@ public record VigilConfig(
     return t != null && t.defaultChannels() != null ? t.defaultChannels() : defaultChannels;
   }
 
-  public record HttpConfig(String host, int port, Optional<String> publicUrl) {}
+  /** {@code tls} absent means plain HTTP. */
+  public record HttpConfig(String host, int port, Optional<String> publicUrl, Optional<TlsConfig> tls) {}
+
+  /** PEM files for Vigil's own listener, checked to load (and to match) when the configuration loads. */
+  public record TlsConfig(Path certFile, Path keyFile) {}
 
   /** {@code url} absent means the embedded PostgreSQL in the data directory. */
   public record DbConfig(Optional<Secret> url, int poolSize, Duration connectTimeout, int embeddedPort) {}
@@ -73,4 +78,11 @@ public record VigilConfig(
 
   /** Masking of sensitive event values in rendered messages. */
   public record TemplatesConfig(boolean maskSensitive, List<String> sensitiveFields) {}
+
+  /**
+   * How long events, event ids and finished alerts are kept, and how the background pruning
+   * runs. {@code eventIds} is the idempotency window: the id of an event whose payload is
+   * pruned stays until then, so a late resend is still a duplicate.
+   */
+  public record RetentionConfig(Duration events, Duration alerts, Duration eventIds, Duration interval, int batchSize) {}
 }

@@ -246,10 +246,15 @@ public final class EventJournal {
         .map(EventJournal::toEvents);
   }
 
-  /** Events of a tenant in (afterSeq, uptoSeq] received at or after {@code since}: a replay. */
+  /**
+   * Events of a tenant in (afterSeq, uptoSeq] received at or after {@code since}: a replay.
+   * Events whose payload retention has pruned are left out (only a rule set whose windows
+   * grew after they were pruned reaches back that far).
+   */
   public Future<List<Event>> readRange(String tenant, long afterSeq, long uptoSeq, Instant since, int limit) {
     return pool.preparedQuery(
-            COLUMNS + "WHERE tenant = $1 AND seq > $2 AND seq <= $3 AND received_at >= $4 ORDER BY seq LIMIT $5")
+            COLUMNS + "WHERE tenant = $1 AND seq > $2 AND seq <= $3 AND received_at >= $4 AND body IS NOT NULL"
+                + " ORDER BY seq LIMIT $5")
         .execute(Tuple.of(tenant, afterSeq, uptoSeq, since.atOffset(ZoneOffset.UTC), limit))
         .map(EventJournal::toEvents);
   }

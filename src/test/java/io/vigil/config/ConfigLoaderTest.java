@@ -73,7 +73,10 @@ class ConfigLoaderTest {
                 c.delivery()),
         () -> assertEquals(List.of(), c.channels()),
         () -> assertEquals(List.of(), c.defaultChannels()),
-        () -> assertEquals(Map.of(), c.tenants()));
+        () -> assertEquals(Map.of(), c.tenants()),
+        () -> assertEquals(Optional.empty(), c.http().tls()),
+        () -> assertEquals(new VigilConfig.RetentionConfig(Duration.ofDays(30), Duration.ofDays(90), Duration.ofDays(7),
+            Duration.ofMinutes(10), 1000), c.retention()));
   }
 
   @Test
@@ -94,7 +97,8 @@ class ConfigLoaderTest {
         () -> assertEquals(defaults.engine(), fromFile.engine()),
         () -> assertEquals(defaults.delivery(), fromFile.delivery()),
         () -> assertEquals(defaults.alerts(), fromFile.alerts()),
-        () -> assertEquals(defaults.templates(), fromFile.templates()));
+        () -> assertEquals(defaults.templates(), fromFile.templates()),
+        () -> assertEquals(defaults.retention(), fromFile.retention()));
   }
 
   @Test

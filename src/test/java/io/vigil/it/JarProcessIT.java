@@ -104,7 +104,8 @@ class JarProcessIT {
   @DisplayName("an invalid configuration exits non-zero before listening and lists every problem")
   void invalid_config_exits_non_zero() throws Exception {
     Files.writeString(dir.resolve("vigil.yaml"),
-        "http:\n  port: 99999\ningest:\n  max_lateness: soon\nchannels:\n  - name: x\n    type: carrier-pigeon\n");
+        "http:\n  port: 99999\n  tls:\n    cert_file: missing.crt\n    key_file: missing.key\n"
+            + "ingest:\n  max_lateness: soon\nchannels:\n  - name: x\n    type: carrier-pigeon\n");
     ProcessBuilder pb = command(dir.resolve("data"));
     pb.environment().remove("VIGIL_HTTP_PORT");
     Path out = dir.resolve("bad.log");
@@ -117,6 +118,7 @@ class JarProcessIT {
     assertTrue(log.contains("http.port"), log);
     assertTrue(log.contains("ingest.max_lateness"), log);
     assertTrue(log.contains("carrier-pigeon"), log);
+    assertTrue(log.contains("http.tls.cert_file: file missing.crt does not exist"), log);
     assertFalse(log.contains("listening on port"));
   }
 

@@ -60,6 +60,11 @@ public final class TestServer implements AutoCloseable {
     return server.port();
   }
 
+  /** The running server itself, for what only it can show (its routes, its pruning counts). */
+  public Server server() {
+    return server;
+  }
+
   public String baseUrl() {
     return "http://127.0.0.1:" + port();
   }
