@@ -29,6 +29,8 @@ import io.vigil.delivery.Backoff;
 import io.vigil.delivery.ChannelFactory;
 import io.vigil.delivery.Channels;
 import io.vigil.delivery.DeliveryWorker;
+import io.vigil.delivery.Digests;
+import io.vigil.delivery.HeldBackNotices;
 import io.vigil.delivery.HttpTransport;
 import io.vigil.delivery.MessageRenderer;
 import io.vigil.delivery.TargetGuard;
@@ -86,6 +88,8 @@ public final class Server {
   private ChannelsHandler channelsHandler;
   private Set<String> channelNames = Set.of();
   private DeliveryWorker delivery;
+  private Digests digests;
+  private HeldBackNotices heldBackNotices;
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
@@ -137,6 +141,9 @@ public final class Server {
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
           delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
+          digests = new Digests(vertx, database.pool(), channels, clock, dc.pollInterval(), delivery::wake);
+          heldBackNotices = new HeldBackNotices(vertx, database.pool(), channels, clock, dc.pollInterval(),
+              delivery::wake);
           AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels, clock,
               delivery::wake);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
@@ -156,6 +163,8 @@ public final class Server {
         })
         .onSuccess(v -> {
           delivery.start();
+          digests.start();
+          heldBackNotices.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -235,6 +244,8 @@ public final class Server {
           }
           return engine == null ? Future.succeededFuture() : engine.stop();
         })
+        .transform(v -> digests == null ? Future.succeededFuture() : digests.stop())
+        .transform(v -> heldBackNotices == null ? Future.succeededFuture() : heldBackNotices.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> channels == null ? Future.succeededFuture() : channels.close())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())

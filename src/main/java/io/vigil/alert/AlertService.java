@@ -47,6 +47,7 @@ public final class AlertService {
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
   /** A key may be an event value (a card number); the log gets it masked as messages do. */
   private final Masking masking;
+  private final DeliveryLimits limits;
 
   public AlertService(
       Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Clock clock, Runnable onNewDeliveries) {
@@ -56,6 +57,7 @@ public final class AlertService {
     this.channels = channels;
     this.clock = clock;
     this.onNewDeliveries = onNewDeliveries;
+    this.limits = new DeliveryLimits(channels);
     this.masking = new Masking(config.templates().maskSensitive(), config.templates().sensitiveFields());
   }
 
@@ -106,19 +108,19 @@ public final class AlertService {
           if (found) {
             return Future.succeededFuture(0);
           }
-          // Over the rule's hourly cap: kept, with the reason, and delivered to no one.
-          List<NewDelivery> deliveries = r.rateLimited() ? List.of() : deliveriesFor(r);
+          // Over the rule's hourly cap: kept suppressed, with the reason, and delivered to no one.
           NewAlert alert = new NewAlert(
               r.tenant(), r.rule(), r.key(), fingerprint, r.severity(),
               (r.rateLimited() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
               r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now,
-              r.rateLimited() ? "rate_limited" : null);
-          return store.insert(tx, alert, deliveries)
+              r.rateLimited() ? DeliveryLimits.RATE_LIMITED : null);
+          return limits.apply(tx, r, deliveriesFor(r), now).compose(deliveries -> store.insert(tx, alert, deliveries)
+              .compose(id -> limits.countHeldBack(tx, r, id, deliveries, now).map(id))
               .map(id -> {
                 log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}",
                     id, r.tenant(), r.rule(), masking.apply(r.key()), r.severity(), deliveries.size());
                 return (int) deliveries.stream().filter(d -> d.status().equals("pending")).count();
-              });
+              }));
         });
   }
 

@@ -29,19 +29,22 @@ public interface Channel {
     return List.of("");
   }
 
-  /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest. */
+  /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest, max_per_hour. */
   default ChannelConfig.Options options() {
     return config().options();
   }
 
   /**
    * Whether this channel sends a message for an event: always for {@code alert.raised} and
-   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set. Channels
-   * that mirror the alert's state (PagerDuty) also take {@code alert.acknowledged}.
+   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set, and for the
+   * messages about several alerts, {@link OutboundMessage#DIGEST} and {@link
+   * OutboundMessage#HELD_BACK}. Channels that mirror the alert's state (PagerDuty) also take
+   * {@code alert.acknowledged}, and take no batches.
    */
   default boolean wants(String event) {
     return event.equals("alert.raised") || event.equals("test")
-        || (event.equals("alert.resolved") && options().sendResolved());
+        || (event.equals("alert.resolved") && options().sendResolved())
+        || event.equals(OutboundMessage.DIGEST) || event.equals(OutboundMessage.HELD_BACK);
   }
 
   Future<DeliveryResult> send(OutboundMessage message);

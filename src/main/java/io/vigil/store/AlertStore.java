@@ -107,10 +107,13 @@ public final class AlertStore {
         .mapEmpty();
   }
 
-  /** The channels an alert was raised to, in the order they were written. */
+  /**
+   * The channels an alert was raised to, in the order they were written. A channel that was
+   * skipped (below its min_severity, rate limited) never had the alert, so it is not one.
+   */
   public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
-    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised' ORDER BY created_at,"
-            + " channel")
+    return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
+            + " AND status <> 'skipped' ORDER BY created_at, channel")
         .execute(Tuple.of(alertId))
         .map(rows -> {
           List<String> out = new ArrayList<>();

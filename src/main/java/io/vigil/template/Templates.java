@@ -71,8 +71,23 @@ public final class Templates {
   private static final Logger log = LoggerFactory.getLogger(Templates.class);
 
   public static final String FALLBACK = "[${alert.severity}] ${alert.summary}";
+  /** The built-in digest text: a line per alert listed. */
+  public static final String DIGEST_FALLBACK = "Vigil digest: ${count} alert<#if count != 1>s</#if> from ${period_start}"
+      + " to ${period_end}\n<#list alerts as a>- [${a.severity}] ${a.summary} (rule \"${a.rule}\""
+      + "<#if a.key?has_content>, key ${a.key}</#if>)\n</#list><#if count gt alerts?size>…and ${count - alerts?size}"
+      + " more\n</#if>";
+  /** The built-in held-back notice. The count comes first and the wording is fixed: receivers match on it. */
+  public static final String HELD_BACK_FALLBACK = "${count} alerts were held back by the rate limit of"
+      + " <#if rule??>rule \"${rule}\"<#else>channel ${channel.name}</#if> between ${hour_start} and ${hour_end}";
   public static final Duration DEFAULT_RENDER_DEADLINE = Duration.ofSeconds(2);
   public static final int RENDER_THREADS = 16;
+  /**
+   * Templates of the messages about several alerts: {@code digest} (a digest channel's
+   * batch) and {@code held_back} (the notice that a rate limit held alerts back). They see
+   * their own models ({@link MessageModel#digest}, {@link MessageModel#heldBack}), so a
+   * rule's {@code @template} cannot pick them.
+   */
+  public static final List<String> BATCH_TEMPLATES = List.of("digest", "held_back");
   /** The channel types with a directory of templates. */
   public static final List<String> CHANNEL_TYPES = List.of("webhook", "log", "email", "slack", "pagerduty", "syslog");
   /** A template name, as in {@code @template("x")}. */
@@ -93,6 +108,8 @@ public final class Templates {
   private final Template fallback;
   private final Template fallbackSubject;
   private final Template fallbackHtml;
+  /** Built-in texts of the batch templates by name and part, as the single-alert ones above. */
+  private final Map<String, Template> builtInBatch;
   private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
   private final Object loading = new Object();
   private final ThreadPoolExecutor renderThreads;
@@ -142,6 +159,20 @@ public final class Templates {
             + " ${alert.occurrences} occurrence(s) since ${alert.first_seen}.</p>"
             + "<#if alert.url??><p><a href=\"${alert.url}\">${alert.url}</a></p></#if>"),
         cfg, html, null);
+    this.builtInBatch = Map.of(
+        "digest/", new Template("digest", DIGEST_FALLBACK, cfg),
+        "digest/subject", new Template("digest-subject",
+            "[DIGEST] ${count} alert<#if count != 1>s</#if> from Vigil, ${period_start} to ${period_end}", cfg),
+        "digest/html", new Template("digest.html.ftlh", null, new StringReader(
+            "<p><strong>${count} alert<#if count != 1>s</#if> from ${period_start} to ${period_end}</strong></p><ul>"
+                + "<#list alerts as a><li>[${a.severity?upper_case}] ${a.summary} (rule ${a.rule}"
+                + "<#if a.key?has_content>, key ${a.key}</#if>)</li></#list></ul>"
+                + "<#if count gt alerts?size><p>…and ${count - alerts?size} more</p></#if>"),
+            cfg, html, null),
+        "held_back/", new Template("held_back", HELD_BACK_FALLBACK, cfg),
+        "held_back/subject", new Template("held_back-subject", "[VIGIL] ${count} alerts were held back", cfg),
+        "held_back/html", new Template("held_back.html.ftlh", null, new StringReader(
+            "<p>" + HELD_BACK_FALLBACK + "</p>"), cfg, html, null));
     this.renderThreads = new ThreadPoolExecutor(RENDER_THREADS, RENDER_THREADS, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(RENDER_QUEUE), r -> {
           Thread t = new Thread(r, "vigil-template-" + THREAD_IDS.incrementAndGet());
@@ -177,7 +208,7 @@ public final class Templates {
    * then a built-in one.
    */
   public Template resolve(String channelType, Optional<String> name, String part) throws IOException {
-    if (name.isPresent()) {
+    if (name.isPresent() && !BATCH_TEMPLATES.contains(name.get())) {
       Template t = find(channelType, name.get(), part);
       if (t != null) {
         return t;
@@ -187,9 +218,37 @@ public final class Templates {
     return t != null ? t : builtIn(part);
   }
 
+  /**
+   * The template for one part of a message about several alerts, {@code name} one of {@link
+   * #BATCH_TEMPLATES}: {@code <type>/<name>.ftl} (and its parts as in {@link #resolve}),
+   * else its built-in text.
+   */
+  public Template resolveBatch(String channelType, String name, String part) throws IOException {
+    if (!BATCH_TEMPLATES.contains(name)) {
+      throw new IllegalArgumentException("not a batch template: " + name);
+    }
+    Template t = find(channelType, name, part);
+    return t != null ? t : builtInBatch(name, part);
+  }
+
+  private Template builtInBatch(String name, String part) {
+    Template t = builtInBatch.get(name + "/" + part);
+    return t != null ? t : builtInBatch.get(name + "/");
+  }
+
+  /** The built-in text of a batch template's part, for when its file fails. */
+  public String renderBuiltInBatch(String name, String part, Map<String, Object> model) {
+    try {
+      return process(builtInBatch(name, part), model);
+    } catch (IOException | TemplateException | RuntimeException e) {
+      return model.get("count") + " alerts (" + model.get("event") + ")";
+    }
+  }
+
   /** Whether a resolved template is a built-in one rather than a file. */
   public boolean isBuiltIn(Template template) {
-    return template == fallback || template == fallbackSubject || template == fallbackHtml;
+    return template == fallback || template == fallbackSubject || template == fallbackHtml
+        || builtInBatch.containsValue(template);
   }
 
   /**

@@ -1,0 +1,103 @@
+package io.vigil.alert;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
+import io.vigil.config.ChannelConfig;
+import io.vigil.delivery.Channel;
+import io.vigil.delivery.Channels;
+import io.vigil.store.AlertStore.NewDelivery;
+import io.vigil.store.HeldBackStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The noise limits on a new alert's deliveries, decided in the transaction that writes the
+ * alert, so they hold across restarts and processes:
+ *
+ * <ul>
+ *   <li>over its rule's {@code @max_alerts_per_hour} (the engine decides that), every
+ *       delivery that would have gone out is {@code skipped} with reason {@code
+ *       rate_limited};
+ *   <li>over a channel's {@code max_per_hour} in the current clock hour ({@link ClockHour},
+ *       UTC), that channel's delivery is {@code skipped}, {@code rate_limited}; the alert
+ *       still goes to its other channels;
+ *   <li>to a channel with a {@code digest}, the delivery is {@code held} with reason {@code
+ *       digest_pending} until the digest period ends (see {@code delivery.Digests}).
+ * </ul>
+ *
+ * Deliveries already decided otherwise ({@code below_min_severity}, an unknown channel) are
+ * left as they are. Each alert held back is counted per channel, hour and rule, for the
+ * one "N alerts were held back" notice after the hour ({@code delivery.HeldBackNotices}).
+ * Alerts that a channel's cap lets through count towards it whether they go out at once or
+ * in a digest. Only new alerts count: acknowledged and resolved notices always go out.
+ */
+public final class DeliveryLimits {
+  public static final String RATE_LIMITED = "rate_limited";
+  public static final String DIGEST_PENDING = "digest_pending";
+
+  private final Channels channels;
+
+  public DeliveryLimits(Channels channels) {
+    this.channels = channels;
+  }
+
+  /** The deliveries to write for a new alert, with the limits applied to those {@code planned} as pending. */
+  public Future<List<NewDelivery>> apply(SqlClient tx, RaisedAlert r, List<NewDelivery> planned, Instant now) {
+    Instant hour = ClockHour.of(now).start();
+    List<NewDelivery> out = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (NewDelivery d : planned) {
+      chain = chain.compose(v -> decide(tx, r, d, hour).map(decided -> {
+        out.add(decided);
+        return null;
+      }));
+    }
+    return chain.map(v -> out);
+  }
+
+  private Future<NewDelivery> decide(SqlClient tx, RaisedAlert r, NewDelivery d, Instant hour) {
+    if (!d.status().equals("pending")) {
+      return Future.succeededFuture(d);
+    }
+    if (r.rateLimited()) {
+      return Future.succeededFuture(skipped(d));
+    }
+    Optional<ChannelConfig.Options> options = channels.get(r.tenant(), d.channel()).map(Channel::options);
+    if (options.isEmpty()) {
+      return Future.succeededFuture(d);
+    }
+    int max = options.get().maxPerHour();
+    Future<Boolean> admitted = max > 0
+        ? HeldBackStore.admit(tx, r.tenant(), d.channel(), hour, max)
+        : Future.succeededFuture(true);
+    return admitted.map(ok -> {
+      if (!ok) {
+        return skipped(d);
+      }
+      return options.get().digest().isPresent() ? new NewDelivery(d.channel(), "held", null, DIGEST_PENDING) : d;
+    });
+  }
+
+  private static NewDelivery skipped(NewDelivery d) {
+    return new NewDelivery(d.channel(), "skipped", null, RATE_LIMITED);
+  }
+
+  /**
+   * Counts the alert in the held-back totals of every channel it was held back from: under
+   * its rule's name when the rule's cap held it, else under the channel's own cap.
+   */
+  public Future<Void> countHeldBack(SqlClient tx, RaisedAlert r, UUID alertId, List<NewDelivery> written, Instant now) {
+    Instant hour = ClockHour.of(now).start();
+    String rule = r.rateLimited() ? r.rule() : "";
+    Future<Void> chain = Future.succeededFuture();
+    for (NewDelivery d : written) {
+      if (RATE_LIMITED.equals(d.reason())) {
+        chain = chain.compose(v -> HeldBackStore.hold(tx, r.tenant(), d.channel(), hour, rule, alertId));
+      }
+    }
+    return chain;
+  }
+}
