@@ -1,6 +1,8 @@
 package io.vigil.delivery;
 
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -26,6 +28,19 @@ public record OutboundMessage(
 
   public OutboundMessage(UUID deliveryId, int attempt, String event, JsonObject alert, Map<String, String> texts) {
     this(deliveryId, attempt, event, alert, texts, null);
+  }
+
+  /**
+   * A digest or held-back notice built from the model its templates saw ({@link
+   * io.vigil.template.MessageModel#digest}, {@link io.vigil.template.MessageModel#heldBack}):
+   * {@code batch} is that model without what the channel knows already (event, channel).
+   */
+  public static OutboundMessage ofBatch(
+      UUID deliveryId, int attempt, String event, Map<String, Object> model, Map<String, String> texts) {
+    Map<String, Object> batch = new LinkedHashMap<>(model);
+    batch.remove("event");
+    batch.remove("channel");
+    return new OutboundMessage(deliveryId, attempt, event, new JsonObject(), texts, new JsonObject(Json.encode(batch)));
   }
 
   /** Whether this message is about several alerts (a digest or a held-back notice), not one. */

@@ -1,12 +1,10 @@
 package io.vigil.delivery;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vigil.store.Outbox;
 import io.vigil.template.MessageModel;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -54,7 +52,8 @@ final class OutboundMessages {
     return outbox.digestAlerts(d.id(), DIGEST_MAX_LISTED).compose(alerts -> {
       Map<String, Object> model = renderer.digestModel(ch, d.tenant(), alerts, p.getInteger("count", alerts.size()),
           Instant.parse(p.getString("period_start")), Instant.parse(p.getString("period_end")));
-      return renderer.renderBatch(ch, "digest", model).map(texts -> batch(d, OutboundMessage.DIGEST, model, texts));
+      return renderer.renderBatch(ch, "digest", model)
+          .map(texts -> OutboundMessage.ofBatch(d.id(), d.attempt(), OutboundMessage.DIGEST, model, texts));
     });
   }
 
@@ -63,14 +62,7 @@ final class OutboundMessages {
     Map<String, Object> model = MessageModel.heldBack(d.tenant(), p.getInteger("count"),
         Optional.ofNullable(p.getString("rule")), Instant.parse(p.getString("hour_start")),
         Instant.parse(p.getString("hour_end")), ch.name(), ch.type());
-    return renderer.renderBatch(ch, "held_back", model).map(texts -> batch(d, OutboundMessage.HELD_BACK, model, texts));
-  }
-
-  /** The message, its {@code batch} being the model without what the channel knows already (event, channel). */
-  private static OutboundMessage batch(Outbox.Claimed d, String event, Map<String, Object> model, Map<String, String> texts) {
-    Map<String, Object> batch = new LinkedHashMap<>(model);
-    batch.remove("event");
-    batch.remove("channel");
-    return new OutboundMessage(d.id(), d.attempt(), event, new JsonObject(), texts, new JsonObject(Json.encode(batch)));
+    return renderer.renderBatch(ch, "held_back", model)
+        .map(texts -> OutboundMessage.ofBatch(d.id(), d.attempt(), OutboundMessage.HELD_BACK, model, texts));
   }
 }
