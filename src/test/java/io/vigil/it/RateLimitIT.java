@@ -253,6 +253,18 @@ class RateLimitIT {
     assertEquals(1, TestDatabase.count("SELECT count(*) FROM held_back WHERE channel = 'pd' AND noticed_at IS NOT NULL"
         + " AND notice_id IS NULL"), "its count is marked done without a notice");
     assertEquals(1, notices().size());
+
+    // A channel that never had the alert gets no notice of its end; one that had it does (PagerDuty always).
+    assertEquals(200, api.post("/api/v1/alerts/" + alertId("c3") + "/resolve", "{}").status());
+    assertEquals(0, TestDatabase.count("SELECT count(*) FROM deliveries WHERE kind = 'resolved'"));
+    assertEquals(200, api.post("/api/v1/alerts/" + alertId("c1") + "/resolve", "{}").status());
+    assertEquals(List.of("pd"), TestDatabase.query("SELECT channel FROM deliveries WHERE kind = 'resolved'").stream()
+        .map(r -> r.get("channel")).toList());
+  }
+
+  String alertId(String key) {
+    return api.get("/api/v1/alerts?limit=1000").items().stream().map(o -> (JsonObject) o)
+        .filter(a -> a.getString("key").equals(key)).findFirst().orElseThrow().getString("id");
   }
 
   @Test
