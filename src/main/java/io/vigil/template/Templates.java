@@ -71,14 +71,6 @@ public final class Templates {
   private static final Logger log = LoggerFactory.getLogger(Templates.class);
 
   public static final String FALLBACK = "[${alert.severity}] ${alert.summary}";
-  /** The built-in digest text: a line per alert listed. */
-  public static final String DIGEST_FALLBACK = "Vigil digest: ${count} alert<#if count != 1>s</#if> from ${period_start}"
-      + " to ${period_end}\n<#list alerts as a>- [${a.severity}] ${a.summary} (rule \"${a.rule}\""
-      + "<#if a.key?has_content>, key ${a.key}</#if>)\n</#list><#if count gt alerts?size>…and ${count - alerts?size}"
-      + " more\n</#if>";
-  /** The built-in held-back notice. The count comes first and the wording is fixed: receivers match on it. */
-  public static final String HELD_BACK_FALLBACK = "${count} alerts were held back by the rate limit of"
-      + " <#if rule??>rule \"${rule}\"<#else>channel ${channel.name}</#if> between ${hour_start} and ${hour_end}";
   public static final Duration DEFAULT_RENDER_DEADLINE = Duration.ofSeconds(2);
   public static final int RENDER_THREADS = 16;
   /**
@@ -159,20 +151,7 @@ public final class Templates {
             + " ${alert.occurrences} occurrence(s) since ${alert.first_seen}.</p>"
             + "<#if alert.url??><p><a href=\"${alert.url}\">${alert.url}</a></p></#if>"),
         cfg, html, null);
-    this.builtInBatch = Map.of(
-        "digest/", new Template("digest", DIGEST_FALLBACK, cfg),
-        "digest/subject", new Template("digest-subject",
-            "[DIGEST] ${count} alert<#if count != 1>s</#if> from Vigil, ${period_start} to ${period_end}", cfg),
-        "digest/html", new Template("digest.html.ftlh", null, new StringReader(
-            "<p><strong>${count} alert<#if count != 1>s</#if> from ${period_start} to ${period_end}</strong></p><ul>"
-                + "<#list alerts as a><li>[${a.severity?upper_case}] ${a.summary} (rule ${a.rule}"
-                + "<#if a.key?has_content>, key ${a.key}</#if>)</li></#list></ul>"
-                + "<#if count gt alerts?size><p>…and ${count - alerts?size} more</p></#if>"),
-            cfg, html, null),
-        "held_back/", new Template("held_back", HELD_BACK_FALLBACK, cfg),
-        "held_back/subject", new Template("held_back-subject", "[VIGIL] ${count} alerts were held back", cfg),
-        "held_back/html", new Template("held_back.html.ftlh", null, new StringReader(
-            "<p>" + HELD_BACK_FALLBACK + "</p>"), cfg, html, null));
+    this.builtInBatch = BatchBuiltIns.create(cfg, html);
     this.renderThreads = new ThreadPoolExecutor(RENDER_THREADS, RENDER_THREADS, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(RENDER_QUEUE), r -> {
           Thread t = new Thread(r, "vigil-template-" + THREAD_IDS.incrementAndGet());
