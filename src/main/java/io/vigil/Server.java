@@ -35,6 +35,8 @@ import io.vigil.delivery.Backoff;
 import io.vigil.delivery.ChannelFactory;
 import io.vigil.delivery.Channels;
 import io.vigil.delivery.DeliveryWorker;
+import io.vigil.delivery.Digests;
+import io.vigil.delivery.HeldBackNotices;
 import io.vigil.delivery.HttpTransport;
 import io.vigil.delivery.MessageRenderer;
 import io.vigil.delivery.TargetGuard;
@@ -98,6 +100,8 @@ public final class Server {
   private AlertAging aging;
   private Silences silences;
   private SilenceExpiry silenceExpiry;
+  private Digests digests;
+  private HeldBackNotices heldBackNotices;
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
@@ -151,6 +155,9 @@ public final class Server {
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
           delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
+          digests = new Digests(vertx, database.pool(), channels, clock, dc.pollInterval(), delivery::wake);
+          heldBackNotices = new HeldBackNotices(vertx, database.pool(), channels, clock, dc.pollInterval(),
+              delivery::wake);
           silences = new Silences(new SilenceStore(database.pool()));
           AlertStore alertStore = new AlertStore(database.pool());
           AlertService alerts = new AlertService(vertx, alertStore, config, channels, silences, clock, delivery::wake);
@@ -181,6 +188,8 @@ public final class Server {
           silenceExpiry.start();
           retention = new Retention(vertx, database.pool(), config.retention(), clock, this::ruleWindow);
           retention.start();
+          digests.start();
+          heldBackNotices.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -304,6 +313,8 @@ public final class Server {
         })
         .transform(v -> engine == null ? Future.succeededFuture() : engine.stop())
         .transform(v -> silenceExpiry == null ? Future.succeededFuture() : silenceExpiry.stop())
+        .transform(v -> digests == null ? Future.succeededFuture() : digests.stop())
+        .transform(v -> heldBackNotices == null ? Future.succeededFuture() : heldBackNotices.stop())
         .transform(v -> delivery == null ? Future.succeededFuture() : delivery.stop())
         .transform(v -> channels == null ? Future.succeededFuture() : channels.close())
         .transform(v -> http == null ? Future.succeededFuture() : http.close())

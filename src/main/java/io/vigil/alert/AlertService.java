@@ -54,6 +54,7 @@ public final class AlertService {
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
   /** A key may be an event value (a card number); the log gets it masked as messages do. */
   private final Masking masking;
+  private final DeliveryLimits limits;
 
   public AlertService(
       Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Silences silences, Clock clock,
@@ -65,6 +66,7 @@ public final class AlertService {
     this.channels = channels;
     this.clock = clock;
     this.onNewDeliveries = onNewDeliveries;
+    this.limits = new DeliveryLimits(channels);
     this.masking = new Masking(config.templates().maskSensitive(), config.templates().sensitiveFields());
   }
 
@@ -119,26 +121,30 @@ public final class AlertService {
           if (found) {
             return Future.succeededFuture(0);
           }
-          // Over the rule's hourly cap: kept, with the reason, and delivered to no one.
-          List<NewDelivery> planned = r.rateLimited() ? List.of() : deliveriesFor(r);
           // Silences are wall-clock: decided on Vigil's clock at write time, not the event's time.
+          // Over the rule's hourly cap the alert is kept suppressed, with the reason, and no
+          // silence is looked up: it is delivered to no one either way.
           Optional<Silence> silence = r.rateLimited() ? Optional.empty() : silenceFor(r, now);
-          List<NewDelivery> deliveries = silence.isPresent() ? Silences.held(planned) : planned;
           NewAlert alert = new NewAlert(
               r.tenant(), r.rule(), r.key(), fingerprint, r.severity(),
               (r.rateLimited() || silence.isPresent() ? AlertStatus.SUPPRESSED : AlertStatus.ACTIVE).label(),
               r.summary(), r.tags(), r.template().orElse(null), evidence, seen, r.eventSeq(), now,
-              r.rateLimited() ? "rate_limited" : silence.isPresent() ? Silences.REASON : null,
+              r.rateLimited() ? DeliveryLimits.RATE_LIMITED : silence.isPresent() ? Silences.REASON : null,
               r.resolveAfter().orElse(config.alerts().resolveAfter()), r.repeat().orElse(config.alerts().repeat()));
-          return store.insert(tx, alert, deliveries)
+          // A silenced alert uses none of a channel's hourly allowance and joins no digest.
+          Future<List<NewDelivery>> decided = silence.isPresent()
+              ? Future.succeededFuture(Silences.held(deliveriesFor(r)))
+              : limits.apply(tx, r, deliveriesFor(r), now);
+          return decided.compose(deliveries -> store.insert(tx, alert, deliveries)
               .compose(id -> silence.isEmpty() ? Future.succeededFuture(id)
                   : silences.hold(tx, id, silence.get()).map(id))
+              .compose(id -> limits.countHeldBack(tx, r, id, deliveries, now).map(id))
               .map(id -> {
                 log.info("alert raised id={} tenant={} rule=\"{}\" key={} severity={} channels={}{}",
                     id, r.tenant(), r.rule(), masking.apply(r.key()), r.severity(), deliveries.size(),
                     silence.map(x -> " silenced_by=" + x.id()).orElse(""));
                 return (int) deliveries.stream().filter(d -> d.status().equals("pending")).count();
-              });
+              }));
         });
   }
 
@@ -164,6 +170,17 @@ public final class AlertService {
   private List<NewDelivery> deliveriesFor(RaisedAlert r) {
     List<String> names = r.channels().isEmpty() ? config.defaultChannelsFor(r.tenant()) : r.channels();
     return deliveriesFor(r.tenant(), names, r.severity());
+  }
+
+  /**
+   * The deliveries of an alert a silence held back, now that it goes out to {@code names}: as
+   * a raise makes them, under the channel caps and digests of the hour it goes out in.
+   */
+  Future<List<NewDelivery>> releasedDeliveries(
+      io.vertx.sqlclient.SqlClient tx, UUID alertId, String tenant, List<String> names, String severity,
+      Instant now) {
+    return limits.apply(tx, tenant, deliveriesFor(tenant, names, severity), now)
+        .compose(ds -> limits.countHeldBack(tx, tenant, "", alertId, ds, now).map(ds));
   }
 
   /**

@@ -160,12 +160,13 @@ public final class SilenceExpiry {
           if (!released) {
             return Future.succeededFuture(-1);
           }
-          return store.silencedChannels(tx, h.id()).compose(names -> {
-            List<NewDelivery> ds = alerts.deliveriesFor(h.tenant(), names, h.severity());
-            int pending = (int) ds.stream().filter(d -> d.status().equals("pending")).count();
-            return ds.isEmpty() ? Future.succeededFuture(pending)
-                : alertStore.insertDeliveries(tx, h.id(), h.tenant(), "raised", ds, now).map(pending);
-          });
+          return store.silencedChannels(tx, h.id())
+              .compose(names -> alerts.releasedDeliveries(tx, h.id(), h.tenant(), names, h.severity(), now))
+              .compose(ds -> {
+                int pending = (int) ds.stream().filter(d -> d.status().equals("pending")).count();
+                return ds.isEmpty() ? Future.succeededFuture(pending)
+                    : alertStore.insertDeliveries(tx, h.id(), h.tenant(), "raised", ds, now).map(pending);
+              });
         }))
         .map(pending -> {
           if (pending >= 0) {

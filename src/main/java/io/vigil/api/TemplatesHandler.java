@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vigil.delivery.OutboundMessage;
 import io.vigil.store.AuditLog;
 import io.vigil.template.MessageModel;
 import io.vigil.template.TemplateCheck;
@@ -19,6 +20,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +42,12 @@ import java.util.function.BiFunction;
  * Preview text sent in the request ({@code source}) needs {@code operator} like an upload.
  */
 public final class TemplatesHandler {
-  private static final Set<String> EVENTS = Set.of("alert.raised", "alert.acknowledged", "alert.resolved", "alert.repeated", "test");
+  private static final Set<String> EVENTS = Set.of("alert.raised", "alert.acknowledged", "alert.resolved", "alert.repeated",
+      "test",
+      OutboundMessage.DIGEST, OutboundMessage.HELD_BACK);
+  /** The batch events and the templates that render them; their previews use sample data. */
+  private static final Map<String, String> BATCH_TEMPLATES = Map.of(
+      OutboundMessage.DIGEST, "digest", OutboundMessage.HELD_BACK, "held_back");
 
   private final Vertx vertx;
   private final Templates templates;
@@ -175,6 +183,11 @@ public final class TemplatesHandler {
       throw new ApiError(ErrorCode.INVALID_REQUEST, "event must be one of " + String.join(", ", EVENTS.stream().sorted().toList()));
     }
     Map<String, String> sources = sources(body, type, p);
+    Optional<String> batch = Optional.ofNullable(BATCH_TEMPLATES.get(event));
+    if (batch.isPresent() && (name.isPresent() || body.getValue("alert_id") != null)) {
+      throw new ApiError(ErrorCode.INVALID_REQUEST, event + " is rendered from the " + batch.get()
+          + " template with sample data: template and alert_id do not apply");
+    }
     Future<JsonObject> alert;
     if (body.getValue("alert_id") == null) {
       alert = Future.succeededFuture(MessageModel.sampleAlert(p.tenant(), clock.instant()));
@@ -184,7 +197,8 @@ public final class TemplatesHandler {
           .map(a -> Future.succeededFuture(MessageModel.alertFields(a)))
           .orElseGet(() -> Future.failedFuture(ApiError.notFound("alert"))));
     }
-    alert.compose(a -> vertx.executeBlocking(() -> render(type, name, event, sources, a), false))
+    alert.compose(a -> vertx.executeBlocking(() -> render(type, batch.or(() -> name), event, sources,
+            model(p.tenant(), type, event, a), batch.isPresent()), false))
         .onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
@@ -194,10 +208,23 @@ public final class TemplatesHandler {
         });
   }
 
+  /** What the templates see: the alert's model, or sample data for a digest or held-back notice. */
+  private Map<String, Object> model(String tenant, String type, String event, JsonObject alert) {
+    return switch (event) {
+      case OutboundMessage.DIGEST -> MessageModel.sampleDigest(tenant, clock.instant(), "preview", type, publicUrl,
+          templates.masking());
+      case OutboundMessage.HELD_BACK -> {
+        Instant hour = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.HOURS).minus(Duration.ofHours(1));
+        yield MessageModel.heldBack(tenant, 7, Optional.of(MessageModel.sampleAlert(tenant, hour).getString("rule")),
+            hour, hour.plus(Duration.ofHours(1)), "preview", type);
+      }
+      default -> MessageModel.of(alert, event, "preview", type, publicUrl, templates.masking());
+    };
+  }
+
   /** Renders every part; any template error fails the whole preview with all errors found. */
-  private JsonObject render(
-      String type, Optional<String> name, String event, Map<String, String> sources, JsonObject alert) throws IOException {
-    Map<String, Object> model = MessageModel.of(alert, event, "preview", type, publicUrl, templates.masking());
+  private JsonObject render(String type, Optional<String> name, String event, Map<String, String> sources,
+      Map<String, Object> model, boolean batch) throws IOException {
     JsonObject parts = new JsonObject();
     JsonObject used = new JsonObject();
     List<TemplateError> errors = new ArrayList<>();
@@ -214,7 +241,7 @@ public final class TemplatesHandler {
         template = check.template();
         used.put(part, "source");
       } else {
-        template = templates.resolve(type, name, part);
+        template = batch ? templates.resolveBatch(type, name.orElseThrow(), part) : templates.resolve(type, name, part);
         used.put(part, templates.isBuiltIn(template) ? "built-in" : template.getName());
         for (String candidate : candidates(type, name, part)) {
           templates.rejection(type, candidate).ifPresent(warnings::add);
@@ -236,7 +263,9 @@ public final class TemplatesHandler {
   private static List<String> candidates(String type, Optional<String> name, String part) {
     List<String> files = new ArrayList<>();
     name.ifPresent(n -> files.add(Templates.fileName(n, part)));
-    files.add(Templates.fileName("default", part));
+    if (name.isEmpty() || !Templates.BATCH_TEMPLATES.contains(name.get())) {
+      files.add(Templates.fileName("default", part));
+    }
     return files;
   }
 

@@ -22,13 +22,20 @@ public sealed interface ChannelConfig {
   List<String> TYPES = List.of("webhook", "log", "email", "slack", "pagerduty", "syslog");
 
   /**
-   * Keys every type has. {@code ratePerSecond} 0 means unlimited; {@code digest} is read
-   * and validated but not yet applied (batched delivery comes later).
+   * Keys every type has. {@code ratePerSecond} 0 means unlimited; {@code digest} batches
+   * the channel's alerts into one message per period; {@code maxPerHour} 0 means no hourly
+   * cap (alerts beyond it in a clock hour are held back and counted in one notice).
    */
-  record Options(boolean sendResolved, Optional<Severity> minSeverity, double ratePerSecond, Optional<Duration> digest) {
-    /** No resolved notices, every severity, no rate limit. */
+  record Options(boolean sendResolved, Optional<Severity> minSeverity, double ratePerSecond, Optional<Duration> digest,
+      int maxPerHour) {
+    public Options(boolean sendResolved, Optional<Severity> minSeverity, double ratePerSecond,
+        Optional<Duration> digest) {
+      this(sendResolved, minSeverity, ratePerSecond, digest, 0);
+    }
+
+    /** No resolved notices, every severity, no rate limit, no digest, no hourly cap. */
     public static Options defaults() {
-      return new Options(false, Optional.empty(), 0, Optional.empty());
+      return new Options(false, Optional.empty(), 0, Optional.empty(), 0);
     }
   }
 

@@ -27,6 +27,9 @@ public final class ChannelJson {
     opt.minSeverity().ifPresent(s -> o.put("min_severity", s.label()));
     o.put("rate_per_second", opt.ratePerSecond());
     opt.digest().ifPresent(d -> o.put("digest", Durations.format(d)));
+    if (opt.maxPerHour() > 0) {
+      o.put("max_per_hour", opt.maxPerHour());
+    }
     if (c instanceof ChannelConfig.Webhook w) {
       o.put("url", secret(w.url(), reveal)).put("method", w.method());
       w.secret().ifPresent(s -> o.put("secret", secret(s, reveal)));

@@ -25,6 +25,7 @@ public final class ChannelParser {
       "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
       "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5",
       "local6", "local7");
+  static final int MAX_PER_HOUR = 1_000_000;
   private static final Pattern ADDRESS = Pattern.compile("[^@\\s<>]+@[^@\\s<>]+");
 
   private ChannelParser() {}
@@ -56,7 +57,8 @@ public final class ChannelParser {
         c.bool("send_resolved", false),
         c.optionalString("min_severity").flatMap(s -> severity(c, s)),
         rate(c, type.equals("slack") ? 1.0 : 0.0),
-        c.has("digest") ? Optional.of(c.duration("digest", "1m", Duration.ofSeconds(10))) : Optional.empty());
+        c.has("digest") ? Optional.of(c.duration("digest", "1m", Duration.ofSeconds(10))) : Optional.empty(),
+        c.has("max_per_hour") ? c.integer("max_per_hour", 0, 1, MAX_PER_HOUR) : 0);
     String n = name == null ? "?" : name;
     return switch (type) {
       case "webhook" -> webhook(c, n, options);
@@ -64,6 +66,10 @@ public final class ChannelParser {
       case "email" -> email(c, n, options);
       case "slack" -> new ChannelConfig.Slack(n, options, httpUrl(c, "url", "slack"));
       case "pagerduty" -> {
+        if (options.digest().isPresent()) {
+          c.problem("digest", "is not allowed on a pagerduty channel: PagerDuty opens one incident per alert,"
+              + " so its alerts cannot be batched into a digest");
+        }
         Secret routingKey = required(c, "routing_key");
         Secret url = httpUrl(c, "url", null);
         yield new ChannelConfig.PagerDuty(n, options, routingKey,

@@ -29,7 +29,7 @@ public interface Channel {
     return List.of("");
   }
 
-  /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest. */
+  /** Keys every channel has: send_resolved, min_severity, rate_per_second, digest, max_per_hour. */
   default ChannelConfig.Options options() {
     return config().options();
   }
@@ -37,12 +37,15 @@ public interface Channel {
   /**
    * Whether this channel sends a message for an event: always for {@code alert.raised},
    * {@code alert.repeated} (the reminder of an alert still active, per {@code @repeat}) and
-   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set. Channels that
-   * mirror the alert's state (PagerDuty) take {@code alert.acknowledged} instead of reminders.
+   * {@code test}, for {@code alert.resolved} when {@code send_resolved} is set, and for the
+   * messages about several alerts, {@link OutboundMessage#DIGEST} and {@link
+   * OutboundMessage#HELD_BACK}. Channels that mirror the alert's state (PagerDuty) take
+   * {@code alert.acknowledged} instead of reminders, and take no batches.
    */
   default boolean wants(String event) {
     return event.equals("alert.raised") || event.equals("alert.repeated") || event.equals("test")
-        || (event.equals("alert.resolved") && options().sendResolved());
+        || (event.equals("alert.resolved") && options().sendResolved())
+        || event.equals(OutboundMessage.DIGEST) || event.equals(OutboundMessage.HELD_BACK);
   }
 
   Future<DeliveryResult> send(OutboundMessage message);

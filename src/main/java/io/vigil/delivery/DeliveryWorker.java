@@ -31,7 +31,7 @@ public final class DeliveryWorker {
   private final Vertx vertx;
   private final Outbox outbox;
   private final Channels channels;
-  private final MessageRenderer renderer;
+  private final OutboundMessages messages;
   private final DeliveryConfig config;
   private final Clock clock;
   private final ChannelRates rates = new ChannelRates();
@@ -52,7 +52,7 @@ public final class DeliveryWorker {
     this.vertx = vertx;
     this.outbox = outbox;
     this.channels = channels;
-    this.renderer = renderer;
+    this.messages = new OutboundMessages(outbox, renderer);
     this.config = config;
     this.clock = clock;
     this.backoff = backoff;
@@ -124,11 +124,10 @@ public final class DeliveryWorker {
         return;
       }
       busy.merge(slot, 1, Integer::sum);
-      String event = "alert." + d.kind();
-      attempt = renderer.render(ch, d.alert(), event, Optional.ofNullable(d.template()))
-          .compose(texts -> {
+      attempt = messages.of(ch, d)
+          .compose(message -> {
             try {
-              return ch.send(new OutboundMessage(d.id(), d.attempt(), event, renderer.view(d.alert()), texts));
+              return ch.send(message);
             } catch (RuntimeException e) {
               return Future.failedFuture(e);
             }

@@ -119,7 +119,8 @@ public final class AlertStore {
 
   /**
    * The channels an alert was raised to, in the order they were written; not those that
-   * were skipped on purpose (silenced, below their min_severity): they never had the raise to follow up.
+   * were skipped on purpose (silenced, below their min_severity, rate limited): they never
+   * had the raise to follow up.
    */
   public Future<List<String>> raisedChannels(SqlClient tx, UUID alertId) {
     return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"

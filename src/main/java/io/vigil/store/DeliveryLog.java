@@ -22,16 +22,24 @@ public final class DeliveryLog {
   }
 
   private static final String COLUMNS = "id, alert_id, channel, kind, status, reason, attempts, last_error,"
-      + " last_status_code, next_attempt_at, created_at, updated_at, delivered_at";
+      + " last_status_code, next_attempt_at, created_at, updated_at, delivered_at, digest_id, payload::text AS payload";
 
   /** A tenant's deliveries, newest first, with their attempts; filters may be null. */
   public Future<List<JsonObject>> list(String tenant, UUID alert, String channel, String status, Instant since,
       int limit) {
+    return list(tenant, alert, channel, status, null, since, limit);
+  }
+
+  /** The same, also filtered by kind (raised, acknowledged, resolved, digest, notice) unless null. */
+  public Future<List<JsonObject>> list(String tenant, UUID alert, String channel, String status, String kind,
+      Instant since, int limit) {
     return pool.preparedQuery("SELECT " + COLUMNS + " FROM deliveries WHERE tenant = $1"
             + " AND ($2::uuid IS NULL OR alert_id = $2) AND ($3::text IS NULL OR channel = $3)"
             + " AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR created_at >= $5)"
+            + " AND ($7::text IS NULL OR kind = $7)"
             + " ORDER BY created_at DESC, id LIMIT $6")
-        .execute(Tuple.of(tenant, alert, channel, status, since == null ? null : AlertStore.utc(since), limit))
+        .execute(Tuple.of(tenant, alert, channel, status, since == null ? null : AlertStore.utc(since), limit)
+            .addString(kind))
         .compose(this::withHistory);
   }
 
@@ -53,9 +61,13 @@ public final class DeliveryLog {
     List<UUID> ids = new ArrayList<>();
     for (Row r : rows) {
       ids.add(r.getUUID("id"));
+      UUID alertId = r.getUUID("alert_id");
+      UUID digestId = r.getUUID("digest_id");
+      String payload = r.getString("payload");
       out.add(new JsonObject()
           .put("id", r.getUUID("id").toString())
-          .put("alert_id", r.getUUID("alert_id").toString())
+          // A digest or a notice is about several alerts: no alert_id, a payload saying what it covers.
+          .put("alert_id", alertId == null ? null : alertId.toString())
           .put("channel", r.getString("channel"))
           .put("kind", r.getString("kind"))
           .put("status", r.getString("status"))
@@ -67,7 +79,9 @@ public final class DeliveryLog {
               ? AlertStore.iso(r.getOffsetDateTime("next_attempt_at")) : null)
           .put("created_at", AlertStore.iso(r.getOffsetDateTime("created_at")))
           .put("updated_at", AlertStore.iso(r.getOffsetDateTime("updated_at")))
-          .put("delivered_at", AlertStore.iso(r.getOffsetDateTime("delivered_at"))));
+          .put("delivered_at", AlertStore.iso(r.getOffsetDateTime("delivered_at")))
+          .put("digest_id", digestId == null ? null : digestId.toString())
+          .put("payload", payload == null ? null : new JsonObject(payload)));
     }
     return attempts(ids).map(byDelivery -> {
       out.forEach(d -> d.put("history", byDelivery.getOrDefault(d.getString("id"), new JsonArray())));

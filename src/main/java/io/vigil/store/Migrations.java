@@ -22,7 +22,9 @@ final class Migrations {
   private static final List<String> FILES = List.of("V001__schema.sql", "V002__rule_authoring.sql", "V003__channels.sql",
       "V004__silences.sql",
       "V006__retention.sql",
-      "V008__alert_aging.sql");
+      "V007__digests.sql",
+      "V008__alert_aging.sql",
+      "V009__batch_retention.sql");
   private static final long LOCK_KEY = 0x5649_4749_4cL; // "VIGIL"
 
   private Migrations() {}

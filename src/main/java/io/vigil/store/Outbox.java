@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,27 +25,67 @@ public final class Outbox {
     this.pool = pool;
   }
 
-  /** Claims up to {@code limit} due deliveries with their alerts, leased until {@code leaseUntil}. */
+  /**
+   * Claims up to {@code limit} due deliveries, leased until {@code leaseUntil}, each with its
+   * alert; a digest or notice (no single alert) comes with an empty alert and its payload.
+   */
   public Future<List<Claimed>> claim(Instant now, Instant leaseUntil, int limit) {
     return pool.preparedQuery(
-            "UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $2, updated_at = $1"
+            "WITH claimed AS (UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $2, updated_at = $1"
                 + " FROM (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1"
                 + "   AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $3"
-                + "   FOR UPDATE SKIP LOCKED) c, alerts a"
-                + " WHERE d.id = c.id AND a.id = d.alert_id"
-                + " RETURNING d.id, d.alert_id, d.tenant, d.channel, d.kind, d.attempts,"
+                + "   FOR UPDATE SKIP LOCKED) c"
+                + " WHERE d.id = c.id"
+                + " RETURNING d.id, d.alert_id, d.tenant, d.channel, d.kind, d.attempts, d.payload)"
+                + " SELECT claimed.id, claimed.alert_id, claimed.tenant, claimed.channel, claimed.kind, claimed.attempts,"
+                + "   claimed.payload::text AS payload,"
                 + "   a.rule, a.key, a.fingerprint, a.severity, a.status, a.summary, a.tags, a.template,"
-                + "   a.first_seen, a.last_seen, a.occurrences, a.evidence::text")
+                + "   a.first_seen, a.last_seen, a.occurrences, a.evidence::text"
+                + " FROM claimed LEFT JOIN alerts a ON a.id = claimed.alert_id")
         .execute(Tuple.of(AlertStore.utc(now), AlertStore.utc(leaseUntil), limit))
         .map(rows -> {
           List<Claimed> out = new ArrayList<>();
           for (Row r : rows) {
+            String payload = r.getString("payload");
             out.add(new Claimed(
                 r.getUUID("id"), r.getString("tenant"), r.getString("channel"), r.getString("kind"),
-                r.getInteger("attempts"), r.getString("template"), alertView(r)));
+                r.getInteger("attempts"), r.getString("template"),
+                r.getUUID("alert_id") == null ? new JsonObject() : alertView(r),
+                payload == null ? null : new JsonObject(payload)));
           }
           return out;
         });
+  }
+
+  /**
+   * The alerts a digest delivery carries, in the order they were held, at most {@code
+   * limit}: the same view a claimed alert has.
+   */
+  public Future<List<JsonObject>> digestAlerts(UUID digestId, int limit) {
+    return pool.preparedQuery(
+            "SELECT h.alert_id, a.tenant, a.rule, a.key, a.fingerprint, a.severity, a.status, a.summary, a.tags,"
+                + " a.first_seen, a.last_seen, a.occurrences, a.evidence::text"
+                + " FROM deliveries h JOIN alerts a ON a.id = h.alert_id WHERE h.digest_id = $1"
+                + " ORDER BY h.created_at, a.aseq LIMIT $2")
+        .execute(Tuple.of(digestId, limit))
+        .map(rows -> {
+          List<JsonObject> out = new ArrayList<>();
+          rows.forEach(r -> out.add(alertView(r)));
+          return out;
+        });
+  }
+
+  /**
+   * Queues a delivery about no single alert (a {@code digest} or a {@code notice}), due now,
+   * in the caller's transaction.
+   */
+  public static Future<Void> enqueue(
+      SqlClient tx, UUID id, String tenant, String channel, String kind, JsonObject payload, Instant now) {
+    return tx.preparedQuery(
+            "INSERT INTO deliveries (id, alert_id, tenant, channel, kind, status, next_attempt_at, payload, created_at,"
+                + " updated_at) VALUES ($1, NULL, $2, $3, $4, 'pending', $5, $6::text::jsonb, $5, $5)")
+        .execute(Tuple.of(id, tenant, channel, kind, AlertStore.utc(now), payload.encode()))
+        .mapEmpty();
   }
 
   private static JsonObject alertView(Row r) {
@@ -83,11 +124,27 @@ public final class Outbox {
             .execute(Tuple.of(id, status, error, statusCode,
                     nextAttemptAt == null ? null : AlertStore.utc(nextAttemptAt), AlertStore.utc(finishedAt))
                 .addInteger(attempt))
+            .compose(updated -> updated.rowCount() == 1 && ("delivered".equals(status) || "failed".equals(status))
+                ? settleHeld(tx, id, status, error, finishedAt) : Future.succeededFuture())
             .compose(v -> tx.preparedQuery(
                     "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome,"
                         + " status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
                 .execute(Tuple.of(id, attempt, AlertStore.utc(startedAt), AlertStore.utc(finishedAt), outcome,
                     statusCode).addString(error))))
+        .mapEmpty();
+  }
+
+  /**
+   * A digest has its outcome: the alerts' deliveries it carried (held, reason {@code
+   * digest_pending}) take it, with reason {@code digest}. Nothing for other deliveries.
+   */
+  private static Future<Void> settleHeld(SqlClient tx, UUID digestId, String status, String error, Instant at) {
+    return tx.preparedQuery(
+            "UPDATE deliveries SET status = $2, reason = 'digest', updated_at = $3,"
+                + " delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END,"
+                + " last_error = CASE WHEN $2 = 'failed' THEN $4 END"
+                + " WHERE digest_id = $1 AND status = 'held'")
+        .execute(Tuple.of(digestId, status, AlertStore.utc(at), "digest " + digestId + " failed: " + error))
         .mapEmpty();
   }
 
@@ -112,7 +169,13 @@ public final class Outbox {
   /**
    * A claimed delivery with what rendering needs: the alert as the documented view model
    * (id, rule, key, fingerprint, severity, status, summary, tags, first_seen, last_seen,
-   * occurrences, evidence).
+   * occurrences, evidence); for a {@code digest} or {@code notice} an empty alert and the
+   * payload that says what it covers.
    */
-  public record Claimed(UUID id, String tenant, String channel, String kind, int attempt, String template, JsonObject alert) {}
+  public record Claimed(UUID id, String tenant, String channel, String kind, int attempt, String template, JsonObject alert,
+      JsonObject payload) {
+    public Claimed(UUID id, String tenant, String channel, String kind, int attempt, String template, JsonObject alert) {
+      this(id, tenant, channel, kind, attempt, template, alert, null);
+    }
+  }
 }

@@ -34,8 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Alerts: resolved alerts older than {@code retention.alerts} whose deliveries are all
  * finished (delivered, failed or skipped), with their deliveries and attempts. Open alerts,
- * alerts with a pending delivery, and alerts raised within the longest rule window (a
- * cooldown may still add occurrences to them) stay.
+ * alerts with a pending delivery or one held for a digest, and alerts raised within the
+ * longest rule window (a cooldown may still add occurrences to them) stay. Digests and
+ * held-back notices (deliveries about no single alert) go once finished and older than
+ * {@code retention.alerts}; the alerts' rows that went out in a digest keep their outcome.
  */
 public final class Retention {
   private static final Logger log = LoggerFactory.getLogger(Retention.class);
@@ -60,11 +62,18 @@ public final class Retention {
   private static final String DELETE_ALERTS =
       "WITH gone AS (DELETE FROM alerts WHERE id IN ("
           + "   SELECT a.id FROM alerts a WHERE a.status = 'resolved' AND a.resolved_at < $1 AND a.last_seen < $2"
-          + "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status = 'pending')"
+          + "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status IN ('pending', 'held'))"
           + "   ORDER BY a.resolved_at LIMIT $3 FOR UPDATE SKIP LOCKED)"
           + " RETURNING id)"
           + " SELECT (SELECT count(*) FROM gone),"
           + " (SELECT count(*) FROM deliveries WHERE alert_id IN (SELECT id FROM gone))";
+
+  private static final String DELETE_BATCHES =
+      "WITH gone AS (DELETE FROM deliveries WHERE id IN ("
+          + "   SELECT id FROM deliveries WHERE alert_id IS NULL AND status IN ('delivered', 'failed')"
+          + "   AND updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+          + " RETURNING id)"
+          + " SELECT count(*) FROM gone";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -263,6 +272,13 @@ public final class Retention {
           out[1] += r.getLong(1);
           return r.getLong(0);
         }))
+        .compose(v -> stopping ? Future.succeededFuture() : repeat(() -> pool.preparedQuery(DELETE_BATCHES)
+            .execute(Tuple.of(resolvedBefore, config.batchSize()))
+            .map(rows -> {
+              long n = rows.iterator().next().getLong(0);
+              out[1] += n;
+              return n;
+            })))
         .map(out);
   }
 

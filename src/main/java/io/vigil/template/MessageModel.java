@@ -25,6 +25,8 @@ import java.util.Optional;
  *       {@code alert.resolved}, {@code alert.repeated} or {@code test};
  *   <li>{@code channel}: {@code name, type}.
  * </ul>
+ *
+ * <p>Digests and held-back notices see their own models: {@link #digest}, {@link #heldBack}.
  */
 public final class MessageModel {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,6 +117,61 @@ public final class MessageModel {
     }
     publicUrl.ifPresent(u -> out.put("url", u.replaceAll("/+$", "") + "/api/v1/alerts/" + alert.getString("id")));
     return out;
+  }
+
+  /**
+   * What a digest template sees: {@code event} ({@code alerts.digest}), {@code channel},
+   * {@code tenant}, {@code count} (every alert in the period), {@code alerts} (the alerts
+   * listed, oldest first, each as {@code alert} is in the single-alert model, masked alike;
+   * at most a cap, so {@code count} may be larger), {@code period_start}, {@code period_end}.
+   */
+  public static Map<String, Object> digest(
+      String tenant, List<JsonObject> alerts, int count, Instant periodStart, Instant periodEnd, String channelName,
+      String channelType, Optional<String> publicUrl, Masking masking) {
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("event", "alerts.digest");
+    model.put("channel", Map.of("name", channelName, "type", channelType));
+    model.put("tenant", tenant);
+    model.put("count", count);
+    model.put("alerts", alerts.stream().map(a -> alertView(a, publicUrl, masking)).toList());
+    model.put("period_start", periodStart.toString());
+    model.put("period_end", periodEnd.toString());
+    return model;
+  }
+
+  /**
+   * What a held-back notice template sees: {@code event} ({@code alerts.held_back}), {@code
+   * channel}, {@code tenant}, {@code count}, {@code limit} ({@code rule} when a rule's
+   * {@code @max_alerts_per_hour} held them, {@code channel} for the channel's {@code
+   * max_per_hour}), {@code rule} (only with a rule's limit), {@code hour_start}, {@code hour_end}.
+   */
+  public static Map<String, Object> heldBack(
+      String tenant, int count, Optional<String> rule, Instant hourStart, Instant hourEnd, String channelName,
+      String channelType) {
+    Map<String, Object> model = new LinkedHashMap<>();
+    model.put("event", "alerts.held_back");
+    model.put("channel", Map.of("name", channelName, "type", channelType));
+    model.put("tenant", tenant);
+    model.put("count", count);
+    model.put("limit", rule.isPresent() ? "rule" : "channel");
+    rule.ifPresent(r -> model.put("rule", r));
+    model.put("hour_start", hourStart.toString());
+    model.put("hour_end", hourEnd.toString());
+    return model;
+  }
+
+  /** Three made-up alerts of the tenant in one digest period, for previews and tests. */
+  public static Map<String, Object> sampleDigest(
+      String tenant, Instant now, String channelName, String channelType, Optional<String> publicUrl, Masking masking) {
+    Instant end = now.truncatedTo(ChronoUnit.SECONDS);
+    List<JsonObject> alerts = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      JsonObject a = sampleAlert(tenant, end.minusSeconds(60L - 20 * i));
+      a.put("id", "00000000-0000-4000-8000-00000000000" + (i + 1)).put("key", "203.0.113." + (7 + i))
+          .put("summary", "Brute force: 5 failed logins from 203.0.113." + (7 + i) + " within 1 minute");
+      alerts.add(a);
+    }
+    return digest(tenant, alerts, 3, end.minusSeconds(300), end, channelName, channelType, publicUrl, masking);
   }
 
   /** The model without masking, as in tests of the templates themselves. */

@@ -73,6 +73,13 @@ public final class Templates {
   public static final String FALLBACK = "[${alert.severity}] ${alert.summary}";
   public static final Duration DEFAULT_RENDER_DEADLINE = Duration.ofSeconds(2);
   public static final int RENDER_THREADS = 16;
+  /**
+   * Templates of the messages about several alerts: {@code digest} (a digest channel's
+   * batch) and {@code held_back} (the notice that a rate limit held alerts back). They see
+   * their own models ({@link MessageModel#digest}, {@link MessageModel#heldBack}), so a
+   * rule's {@code @template} cannot pick them.
+   */
+  public static final List<String> BATCH_TEMPLATES = List.of("digest", "held_back");
   /** The channel types with a directory of templates. */
   public static final List<String> CHANNEL_TYPES = List.of("webhook", "log", "email", "slack", "pagerduty", "syslog");
   /** A template name, as in {@code @template("x")}. */
@@ -93,6 +100,8 @@ public final class Templates {
   private final Template fallback;
   private final Template fallbackSubject;
   private final Template fallbackHtml;
+  /** Built-in texts of the batch templates by name and part, as the single-alert ones above. */
+  private final Map<String, Template> builtInBatch;
   private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
   private final Object loading = new Object();
   private final ThreadPoolExecutor renderThreads;
@@ -142,6 +151,7 @@ public final class Templates {
             + " ${alert.occurrences} occurrence(s) since ${alert.first_seen}.</p>"
             + "<#if alert.url??><p><a href=\"${alert.url}\">${alert.url}</a></p></#if>"),
         cfg, html, null);
+    this.builtInBatch = BatchBuiltIns.create(cfg, html);
     this.renderThreads = new ThreadPoolExecutor(RENDER_THREADS, RENDER_THREADS, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(RENDER_QUEUE), r -> {
           Thread t = new Thread(r, "vigil-template-" + THREAD_IDS.incrementAndGet());
@@ -177,7 +187,7 @@ public final class Templates {
    * then a built-in one.
    */
   public Template resolve(String channelType, Optional<String> name, String part) throws IOException {
-    if (name.isPresent()) {
+    if (name.isPresent() && !BATCH_TEMPLATES.contains(name.get())) {
       Template t = find(channelType, name.get(), part);
       if (t != null) {
         return t;
@@ -187,9 +197,37 @@ public final class Templates {
     return t != null ? t : builtIn(part);
   }
 
+  /**
+   * The template for one part of a message about several alerts, {@code name} one of {@link
+   * #BATCH_TEMPLATES}: {@code <type>/<name>.ftl} (and its parts as in {@link #resolve}),
+   * else its built-in text.
+   */
+  public Template resolveBatch(String channelType, String name, String part) throws IOException {
+    if (!BATCH_TEMPLATES.contains(name)) {
+      throw new IllegalArgumentException("not a batch template: " + name);
+    }
+    Template t = find(channelType, name, part);
+    return t != null ? t : builtInBatch(name, part);
+  }
+
+  private Template builtInBatch(String name, String part) {
+    Template t = builtInBatch.get(name + "/" + part);
+    return t != null ? t : builtInBatch.get(name + "/");
+  }
+
+  /** The built-in text of a batch template's part, for when its file fails. */
+  public String renderBuiltInBatch(String name, String part, Map<String, Object> model) {
+    try {
+      return process(builtInBatch(name, part), model);
+    } catch (IOException | TemplateException | RuntimeException e) {
+      return model.get("count") + " alerts (" + model.get("event") + ")";
+    }
+  }
+
   /** Whether a resolved template is a built-in one rather than a file. */
   public boolean isBuiltIn(Template template) {
-    return template == fallback || template == fallbackSubject || template == fallbackHtml;
+    return template == fallback || template == fallbackSubject || template == fallbackHtml
+        || builtInBatch.containsValue(template);
   }
 
   /**

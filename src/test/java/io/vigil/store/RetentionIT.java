@@ -212,6 +212,42 @@ class RetentionIT {
     assertEquals(3, r.deliveriesPruned());
   }
 
+  @Test
+  @DisplayName("an alert held for a digest stays; finished digests and notices go by age, unfinished ones stay")
+  void digests_and_notices() throws Exception {
+    Retention r = retention(Duration.ofDays(30), Duration.ofDays(30), Duration.ofDays(7), 3, WINDOW);
+    Instant now = T0.plus(Duration.ofDays(60));
+    clock.set(now);
+    UUID held = alert("resolved", T0, T0);
+    delivery(held, "held");
+    List<UUID> oldFinished = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      oldFinished.add(batch(i % 2 == 0 ? "digest" : "notice", i < 2 ? "delivered" : "failed", T0));
+    }
+    UUID oldPending = batch("digest", "pending", T0);
+    UUID recent = batch("notice", "delivered", now.minus(Duration.ofDays(1)));
+    UUID digested = alert("resolved", T0, T0);
+    UUID inDigest = delivery(digested, "delivered");
+    TestDatabase.update("UPDATE deliveries SET digest_id = ? WHERE id = ?", oldFinished.get(0), inDigest);
+
+    Retention.Pass pass = get(r.runOnce());
+
+    assertEquals(new Retention.Pass(0, 0, 1, 5), pass, "the digested alert and its row, and four batches");
+    assertEquals(1, TestDatabase.count("SELECT count(*) FROM alerts WHERE id = ?", held));
+    Set<String> left = new TreeSet<>();
+    TestDatabase.query("SELECT id::text FROM deliveries WHERE alert_id IS NULL")
+        .forEach(row -> left.add((String) row.get("id")));
+    assertEquals(new TreeSet<>(List.of(oldPending.toString(), recent.toString())), left);
+  }
+
+  private static UUID batch(String kind, String status, Instant at) {
+    UUID id = UUID.randomUUID();
+    TestDatabase.update("INSERT INTO deliveries (id, tenant, channel, kind, status, next_attempt_at, payload,"
+        + " created_at, updated_at) VALUES (?, 'acme', 'audit-log', ?, ?, ?, '{}'::jsonb, ?, ?)",
+        id, kind, status, utc(at), utc(at), utc(at));
+    return id;
+  }
+
   private static UUID alert(String status, Instant lastSeen, Instant resolvedAt) {
     UUID id = UUID.randomUUID();
     TestDatabase.update("INSERT INTO alerts (id, tenant, rule, key, fingerprint, severity, status, summary, first_seen,"

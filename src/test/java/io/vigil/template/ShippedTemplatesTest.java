@@ -38,7 +38,7 @@ class ShippedTemplatesTest {
         }
       }
     }
-    assertEquals(8, checks.size(), "the shipped files, one check each");
+    assertEquals(22, checks.size(), "the shipped files, one check each");
     assertAll(checks);
   }
 

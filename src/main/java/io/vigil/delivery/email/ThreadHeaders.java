@@ -12,12 +12,19 @@ import java.util.UUID;
  * a retried attempt carries the same Message-ID and a receiving server can drop the copy.
  * A {@code test} message stands alone: its id also carries the delivery id, because mail
  * clients hide a second message whose Message-ID they have already seen. For the same
- * reason each {@code alert.repeated} reminder's id carries its delivery id.
+ * reason each {@code alert.repeated} reminder's id carries its delivery id, and so do a digest
+ * and a held-back notice ({@code alerts.*}): {@code <delivery id.channel.digest@vigil>},
+ * {@code <delivery id.channel.held_back@vigil>}.
  */
 record ThreadHeaders(String messageId, Optional<String> inReplyTo) {
   private static final String DOMAIN = "vigil";
 
   static ThreadHeaders of(String alertId, String channel, String event, UUID deliveryId) {
+    if (event.startsWith("alerts.")) {
+      // A digest or held-back notice is about several alerts: its own message, in no alert's thread.
+      return new ThreadHeaders(id(sanitize(deliveryId.toString()) + "." + sanitize(channel) + "."
+          + sanitize(event.substring("alerts.".length()))), Optional.empty());
+    }
     String root = sanitize(alertId == null ? deliveryId.toString() : alertId) + "." + sanitize(channel);
     if (event.equals("alert.raised")) {
       return new ThreadHeaders(id(root), Optional.empty());

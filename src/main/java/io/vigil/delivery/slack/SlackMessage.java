@@ -29,6 +29,9 @@ final class SlackMessage {
   private SlackMessage() {}
 
   static JsonObject of(OutboundMessage message) {
+    if (message.isBatch()) {
+      return batch(message);
+    }
     JsonObject alert = message.alert();
     boolean resolved = message.event().equals("alert.resolved");
     Severity severity = Severity.parse(alert.getString("severity")).orElse(Severity.INFO);
@@ -45,6 +48,24 @@ final class SlackMessage {
         .add(context(alert));
     JsonObject attachment = new JsonObject().put("color", resolved ? RESOLVED_COLOUR : colour(severity)).put("blocks", blocks);
     return new JsonObject().put("text", cut(text, TEXT_MAX)).put("attachments", new JsonArray().add(attachment));
+  }
+
+  /**
+   * A digest or held-back notice: a header saying which, and the rendered text (which lists
+   * the alerts of a digest), escaped and cut like an alert's; no facts, no colour.
+   */
+  static JsonObject batch(OutboundMessage message) {
+    int count = message.batch().getInteger("count", 0);
+    boolean digest = message.event().equals(OutboundMessage.DIGEST);
+    String headline = digest
+        ? ":inbox_tray: Digest: " + count + " alert" + (count == 1 ? "" : "s")
+        : ":warning: " + count + " alerts were held back";
+    String text = escape(firstNonBlank(message.text(), headline));
+    JsonArray blocks = new JsonArray()
+        .add(new JsonObject().put("type", "header").put("text", new JsonObject()
+            .put("type", "plain_text").put("text", cut(headline, HEADER_MAX)).put("emoji", true)))
+        .add(new JsonObject().put("type", "section").put("text", mrkdwn(cut(text, SECTION_TEXT_MAX))));
+    return new JsonObject().put("text", cut(text, TEXT_MAX)).put("blocks", blocks);
   }
 
   static String emoji(Severity severity) {

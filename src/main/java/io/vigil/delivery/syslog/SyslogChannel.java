@@ -65,8 +65,10 @@ public final class SyslogChannel implements Channel {
 
   @Override
   public Future<DeliveryResult> send(OutboundMessage message) {
-    SyslogLine line = SyslogLine.of(facility, message.event(), message.alert(), message.text(), clock.instant(),
-        hostname, procId);
+    SyslogLine line = message.isBatch()
+        ? SyslogLine.ofBatch(facility, message.event(), message.batch(), message.text(), clock.instant(), hostname,
+            procId)
+        : SyslogLine.of(facility, message.event(), message.alert(), message.text(), clock.instant(), hostname, procId);
     Future<Void> sent = tcp != null ? tcp.write(frame(line.encode())) : udp.send(
         Buffer.buffer(line.encode(MAX_DATAGRAM_BYTES)), config.port(), config.host());
     return sent.timeout(timeoutMs, TimeUnit.MILLISECONDS).transform(ar -> {

@@ -50,6 +50,31 @@ record SyslogLine(int priority, Instant timestamp, String hostname, long procId,
         text.stripTrailing());
   }
 
+  /**
+   * The message for a digest or a held-back notice, MSGID the event: structured data {@code
+   * count} and the period ({@code period_start, period_end}) or the limit ({@code limit,
+   * rule, hour_start, hour_end}). A digest takes the severity of its most severe alert; a
+   * notice is a notice (5).
+   */
+  static SyslogLine ofBatch(int facility, String event, JsonObject batch, String text, Instant at, String hostname,
+      long procId) {
+    Map<String, String> sd = new LinkedHashMap<>();
+    sd.put("count", String.valueOf(batch.getValue("count")));
+    List<String> params = batch.containsKey("period_start")
+        ? List.of("period_start", "period_end")
+        : List.of("limit", "rule", "hour_start", "hour_end");
+    for (String p : params) {
+      Object v = batch.getValue(p);
+      sd.put(p, v == null ? "" : v.toString());
+    }
+    io.vertx.core.json.JsonArray alerts = batch.getJsonArray("alerts", new io.vertx.core.json.JsonArray());
+    int severity = alerts.isEmpty() ? 5 : 7;
+    for (Object a : alerts) {
+      severity = Math.min(severity, severity(((JsonObject) a).getString("severity")));
+    }
+    return new SyslogLine(facility * 8 + severity, at, hostname, procId, event, sd, text.stripTrailing());
+  }
+
   /** A facility name (auth, local0, ...) or its number, 0 to 23. */
   static int facility(String nameOrNumber) {
     String f = nameOrNumber.trim().toLowerCase(Locale.ROOT);

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vigil.config.ChannelConfig;
 import io.vigil.delivery.Channel;
@@ -15,8 +16,9 @@ import java.util.List;
 
 /**
  * A generic webhook: the alert as JSON, {@code {"type":"alert.raised","alert":{...},
- * "message":"..."}}, signed the Standard Webhooks way. {@code webhook-id} is the delivery
- * id, identical on every retry, so a receiver can drop duplicates.
+ * "message":"..."}} (digests and held-back notices: {@link #batchPayload}), signed the
+ * Standard Webhooks way. {@code webhook-id} is the delivery id, identical on every retry,
+ * so a receiver can drop duplicates.
  */
 public final class WebhookChannel implements Channel {
   private static final List<String> ALERT_FIELDS = List.of(
@@ -58,6 +60,9 @@ public final class WebhookChannel implements Channel {
   }
 
   static JsonObject payload(OutboundMessage message) {
+    if (message.isBatch()) {
+      return batchPayload(message);
+    }
     JsonObject alert = new JsonObject();
     for (String f : ALERT_FIELDS) {
       alert.put(f, message.alert().getValue(f));
@@ -68,5 +73,37 @@ public final class WebhookChannel implements Channel {
       alert.put("url", url);
     }
     return new JsonObject().put("type", message.event()).put("alert", alert).put("message", message.text());
+  }
+
+  /**
+   * A message about several alerts: {@code {"type":"alerts.digest","tenant","count",
+   * "period_start","period_end","alerts":[{...}],"message"}} with each alert as in {@code
+   * alert.raised}, or {@code {"type":"alerts.held_back","tenant","count","limit","rule",
+   * "hour_start","hour_end","message"}} ({@code rule} null for a channel's own limit).
+   */
+  static JsonObject batchPayload(OutboundMessage message) {
+    JsonObject b = message.batch();
+    JsonObject out = new JsonObject().put("type", message.event()).put("tenant", b.getString("tenant"))
+        .put("count", b.getInteger("count"));
+    if (message.event().equals(OutboundMessage.DIGEST)) {
+      JsonArray alerts = new JsonArray();
+      for (Object a : b.getJsonArray("alerts", new JsonArray())) {
+        JsonObject view = (JsonObject) a;
+        JsonObject alert = new JsonObject();
+        for (String f : ALERT_FIELDS) {
+          alert.put(f, view.getValue(f));
+        }
+        if (view.getString("url") != null) {
+          alert.put("url", view.getString("url"));
+        }
+        alerts.add(alert);
+      }
+      out.put("period_start", b.getString("period_start")).put("period_end", b.getString("period_end"))
+          .put("alerts", alerts);
+    } else {
+      out.put("limit", b.getString("limit")).put("rule", b.getString("rule"))
+          .put("hour_start", b.getString("hour_start")).put("hour_end", b.getString("hour_end"));
+    }
+    return out.put("message", message.text());
   }
 }

@@ -1,0 +1,1 @@
+[DIGEST] ${count} alert<#if count != 1>s</#if> from Vigil<#if alerts?has_content>: ${alerts[0].rule}<#if count gt 1> and more</#if></#if>

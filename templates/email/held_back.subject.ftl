@@ -1,0 +1,1 @@
+[VIGIL] ${count} alerts were held back<#if rule??> (rule "${rule}")</#if>

@@ -1,0 +1,1 @@
+digest of ${count} alert<#if count != 1>s</#if> from ${period_start} to ${period_end}: <#list alerts as a>[${a.severity}] ${a.summary} (rule "${a.rule}"<#if a.key?has_content>, key ${a.key}</#if>)<#sep>; </#list><#if count gt alerts?size>; …and ${count - alerts?size} more</#if>
