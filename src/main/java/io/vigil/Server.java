@@ -18,6 +18,9 @@ import io.vigil.api.DeliveriesHandler;
 import io.vigil.api.ApiKeyAuth;
 import io.vigil.api.ApiKeysHandler;
 import io.vigil.api.ApiRouter;
+import io.vigil.api.AuditHandler;
+import io.vigil.api.StatsHandler;
+import io.vigil.api.StatusHandler;
 import io.vigil.api.HealthHandler;
 import io.vigil.api.OperatorKey;
 import io.vigil.api.PoliciesHandler;
@@ -25,6 +28,8 @@ import io.vigil.api.RuleTestsHandler;
 import io.vigil.api.RulesHandler;
 import io.vigil.api.TemplatesHandler;
 import io.vigil.config.VigilConfig;
+import io.vigil.metrics.DatabaseGauges;
+import io.vigil.metrics.MeterBinding;
 import io.vigil.delivery.Backoff;
 import io.vigil.delivery.ChannelFactory;
 import io.vigil.delivery.Channels;
@@ -41,6 +46,7 @@ import io.vigil.ingest.EventParser;
 import io.vigil.ingest.EventValidator;
 import io.vigil.ingest.EventsHandler;
 import io.vigil.ruletest.TestRunner;
+import io.vigil.store.AlertEvents;
 import io.vigil.store.AlertStore;
 import io.vigil.store.ApiKeyStore;
 import io.vigil.store.AuditLog;
@@ -52,6 +58,8 @@ import io.vigil.store.EventJournal;
 import io.vigil.store.Outbox;
 import io.vigil.store.PolicyStore;
 import io.vigil.store.RuleStateStore;
+import io.vigil.store.StatsStore;
+import io.vigil.store.StatusStore;
 import io.vigil.template.Masking;
 import io.vigil.template.Templates;
 import java.time.Clock;
@@ -89,15 +97,18 @@ public final class Server {
   private Channels channels;
   private HttpTransport http;
   private HttpServer server;
+  private DatabaseGauges gauges;
+  private java.time.Instant startedAt;
 
   public Server(VigilConfig config, Clock clock) {
     this.config = config;
     this.clock = clock;
-    this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(16));
+    this.vertx = MeterBinding.vertx(new VertxOptions().setWorkerPoolSize(16), metrics);
   }
 
   public Future<Void> start() {
     long started = System.nanoTime();
+    startedAt = clock.instant();
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
@@ -136,16 +147,17 @@ public final class Server {
           }
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
-          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
+          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff,
+              metrics);
           AlertService alerts = new AlertService(vertx, new AlertStore(database.pool()), config, channels, clock,
               delivery::wake);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
-          engine = new RuleEngine(vertx, config, journal, alerts, clock);
+          engine = new RuleEngine(vertx, config, journal, alerts, clock, metrics);
           policies = new PolicyStore(database.pool());
           reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
               new RuleStateStore(database.pool()), new AuditLog(database.pool()),
-              () -> PolicyFiles.load(policies), clock);
+              () -> PolicyFiles.load(policies), clock, metrics);
           channelsHandler = new ChannelsHandler(vertx, channels, new ChannelStore(database.pool(), secretBox),
               renderer, new AuditLog(database.pool()), clock);
           return channelsHandler.load()
@@ -156,6 +168,8 @@ public final class Server {
         })
         .onSuccess(v -> {
           delivery.start();
+          gauges = new DatabaseGauges(vertx, new StatusStore(database.pool()), metrics, clock);
+          gauges.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -191,8 +205,9 @@ public final class Server {
     EventValidator validator = new EventValidator(new com.fasterxml.jackson.databind.ObjectMapper(),
         config.ingest().maxLateness(), config.ingest().maxSkew());
     api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics));
-    new AlertsHandler(alerts).mount(api.router());
-    new ApiKeysHandler(keys, auth, clock).mount(api.router());
+    AuditLog audit = new AuditLog(database.pool());
+    new AlertsHandler(alerts, new AlertEvents(database.pool()), audit, clock).mount(api.router());
+    new ApiKeysHandler(keys, auth, audit, clock).mount(api.router());
     new RulesHandler(engine, reloader).mount(api.router());
     new TemplatesHandler(vertx, renderer.templates(), alerts::get, new AuditLog(database.pool()),
         config.http().publicUrl(), clock).mount(api.router());
@@ -201,6 +216,10 @@ public final class Server {
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
     new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
     channelsHandler.mount(api.router());
+    new StatsHandler(new StatsStore(database.pool()), clock).mount(api.router());
+    new AuditHandler(audit).mount(api.router());
+    new StatusHandler(engine, reloader, channels, new StatusStore(database.pool()), clock, startedAt)
+        .mount(api.router());
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
@@ -229,6 +248,9 @@ public final class Server {
     f.transform(v -> {
           if (watcher != null) {
             watcher.close();
+          }
+          if (gauges != null) {
+            gauges.stop();
           }
           if (reloader != null) {
             reloader.stop();

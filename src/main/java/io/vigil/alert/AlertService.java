@@ -9,6 +9,7 @@ import io.vigil.delivery.Channel;
 import io.vigil.delivery.Channels;
 import io.vigil.rules.Severity;
 import io.vigil.rules.Event;
+import io.vigil.store.AlertEvents;
 import io.vigil.store.AlertStore;
 import io.vigil.template.Masking;
 import io.vigil.store.AlertStore.NewAlert;
@@ -47,6 +48,7 @@ public final class AlertService {
   private final Map<String, TenantAlertWriter> writers = new ConcurrentHashMap<>();
   /** A key may be an event value (a card number); the log gets it masked as messages do. */
   private final Masking masking;
+  private final AlertEvents events;
 
   public AlertService(
       Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Clock clock, Runnable onNewDeliveries) {
@@ -57,6 +59,7 @@ public final class AlertService {
     this.clock = clock;
     this.onNewDeliveries = onNewDeliveries;
     this.masking = new Masking(config.templates().maskSensitive(), config.templates().sensitiveFields());
+    this.events = new AlertEvents(store.pool());
   }
 
   /**
@@ -157,26 +160,42 @@ public final class AlertService {
 
   /** Acknowledges an open alert; repeating it is harmless. A resolved alert is a conflict. */
   public Future<Transition> acknowledge(String tenant, UUID id, String by, String note) {
+    return acknowledge(tenant, id, by, note, null);
+  }
+
+  /** As {@link #acknowledge(String, UUID, String, String)}, naming the API key that asked (for the timeline). */
+  public Future<Transition> acknowledge(String tenant, UUID id, String by, String note, String keyId) {
     return transition(tenant, id, AlertStatus.ACKNOWLEDGED,
-        List.of("active", "acknowledged", "suppressed"), by, note);
+        List.of("active", "acknowledged", "suppressed"), by, note, keyId);
   }
 
   /** Resolves an open alert; a raise after this opens a new alert. */
   public Future<Transition> resolve(String tenant, UUID id, String by, String note) {
-    return transition(tenant, id, AlertStatus.RESOLVED, List.of("active", "acknowledged", "suppressed"), by, note);
+    return resolve(tenant, id, by, note, null);
+  }
+
+  /** As {@link #resolve(String, UUID, String, String)}, naming the API key that asked (for the timeline). */
+  public Future<Transition> resolve(String tenant, UUID id, String by, String note, String keyId) {
+    return transition(tenant, id, AlertStatus.RESOLVED, List.of("active", "acknowledged", "suppressed"), by, note,
+        keyId);
   }
 
   /**
    * Changes the alert's status and, in the same transaction, queues the notice of the
    * change for each channel it was raised to that wants one (PagerDuty always; others with
-   * send_resolved). A repeated acknowledge changes nothing and sends nothing.
+   * send_resolved). A repeated acknowledge changes nothing and sends nothing. Each change,
+   * and each repeat that carries a note, is kept for the alert's timeline in the same
+   * transaction.
    */
   private Future<Transition> transition(
-      String tenant, UUID id, AlertStatus to, List<String> from, String by, String note) {
+      String tenant, UUID id, AlertStatus to, List<String> from, String by, String note, String keyId) {
     Instant now = clock.instant();
     String kind = to.label();
     return store.pool()
         .withTransaction(tx -> store.transition(tx, tenant, id, to.label(), from, now, by, note)
+            .compose(previous -> previous.isEmpty() || (previous.get().equals(to.label()) && note == null)
+                ? Future.succeededFuture(previous)
+                : events.append(tx, id, tenant, now, kind, keyId, by, note, null).map(previous))
             .compose(previous -> {
               if (previous.isEmpty() || previous.get().equals(to.label())) {
                 return Future.succeededFuture(previous.map(p -> 0));

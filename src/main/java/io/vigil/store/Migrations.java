@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
-  private static final List<String> FILES = List.of("V001__schema.sql", "V002__rule_authoring.sql", "V003__channels.sql");
+  private static final List<String> FILES = List.of("V001__schema.sql", "V002__rule_authoring.sql", "V003__channels.sql",
+      "V005__operations.sql");
   private static final long LOCK_KEY = 0x5649_4749_4cL; // "VIGIL"
 
   private Migrations() {}

@@ -57,7 +57,7 @@ public final class TestDatabase {
         }
       }
       s.execute("TRUNCATE events, engine_positions, alerts, deliveries, delivery_attempts, api_keys, rule_states,"
-          + " policies, audit_log, channels RESTART IDENTITY CASCADE");
+          + " policies, audit_log, channels, alert_events RESTART IDENTITY CASCADE");
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -111,7 +111,7 @@ public final class TestDatabase {
   public static Map<String, Long> snapshot() {
     Map<String, Long> counts = new LinkedHashMap<>();
     for (String t : List.of("events", "engine_positions", "alerts", "deliveries", "delivery_attempts", "api_keys",
-        "rule_states", "policies", "audit_log", "channels")) {
+        "rule_states", "policies", "audit_log", "channels", "alert_events")) {
       counts.put(t, count("SELECT count(*) FROM " + t));
     }
     return counts;
