@@ -59,7 +59,7 @@ public final class StatusStore {
             + " FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id"
             + " WHERE d.tenant = $1 AND d.channel = c.name AND d.attempts > 0"
             + " ORDER BY d.updated_at DESC, a.finished_at DESC LIMIT 1) l")
-        .execute(Tuple.of(tenant, channels.toArray(new String[0])))
+        .execute(Tuple.of(tenant).addArrayOfString(channels.toArray(new String[0])))
         .map(rows -> {
           List<LastAttempt> out = new ArrayList<>();
           for (Row r : rows) {
