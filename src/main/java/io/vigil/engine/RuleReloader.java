@@ -278,8 +278,9 @@ public final class RuleReloader {
     lastReloadAt = clock.instant();
     String result = report.ok() ? "ok" : report.reason().startsWith("rejected") ? "rejected" : "failed";
     metrics.counter("vigil_rule_reloads", "result", result).increment();
-    audit.record(new AuditLog.Entry(clock.instant(), actor, tenant, action, target, hash, result,
-        details(report)));
+    // Written before the caller hears the result, so the audit log never lags the change it records.
+    await(audit.record(new AuditLog.Entry(clock.instant(), actor, tenant, action, target, hash, result,
+        details(report))).recover(e -> Future.succeededFuture()));
     return report;
   }
 
