@@ -95,6 +95,14 @@ public final class DeliveryWorker {
       polling = false;
       if (ar.failed()) {
         log.warn("claiming deliveries failed: {}", ar.cause().toString());
+        drainedIfIdle();
+        return;
+      }
+      if (stopping) {
+        // Claimed while stopping: put them back now rather than leave them leased (and
+        // untouched) until the lease runs out after the next start.
+        Future.join(ar.result().stream().map(d -> outbox.defer(d.id(), d.attempt(), now)).toList())
+            .onComplete(x -> drainedIfIdle());
         return;
       }
       ar.result().forEach(this::deliver);
@@ -168,10 +176,14 @@ public final class DeliveryWorker {
       busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
     }
     inFlight--;
-    if (stopping && inFlight == 0 && drained != null) {
+    drainedIfIdle();
+    poll();
+  }
+
+  private void drainedIfIdle() {
+    if (stopping && inFlight == 0 && !polling && drained != null) {
       drained.tryComplete();
     }
-    poll();
   }
 
   /**
@@ -211,7 +223,10 @@ public final class DeliveryWorker {
     return outbox.record(d.id(), d.attempt(), started, now, "failed", "failed", result.statusCode(), error, null);
   }
 
-  /** Stops claiming and waits for attempts in flight to finish (their leases cover a crash). */
+  /**
+   * Stops claiming, hands back rows a claim in flight brings in, and waits for attempts in
+   * flight to finish (their leases cover a crash).
+   */
   public Future<Void> stop() {
     Promise<Void> done = Promise.promise();
     if (context == null) {
@@ -222,7 +237,7 @@ public final class DeliveryWorker {
       if (poller >= 0) {
         vertx.cancelTimer(poller);
       }
-      if (inFlight == 0) {
+      if (inFlight == 0 && !polling) {
         done.complete();
       } else {
         drained = done;
