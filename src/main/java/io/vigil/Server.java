@@ -23,6 +23,9 @@ import io.vigil.api.DeliveriesHandler;
 import io.vigil.api.ApiKeyAuth;
 import io.vigil.api.ApiKeysHandler;
 import io.vigil.api.ApiRouter;
+import io.vigil.api.AuditHandler;
+import io.vigil.api.StatsHandler;
+import io.vigil.api.StatusHandler;
 import io.vigil.api.HealthHandler;
 import io.vigil.api.OperatorKey;
 import io.vigil.api.PoliciesHandler;
@@ -31,6 +34,8 @@ import io.vigil.api.RulesHandler;
 import io.vigil.api.SilencesHandler;
 import io.vigil.api.TemplatesHandler;
 import io.vigil.config.VigilConfig;
+import io.vigil.metrics.DatabaseGauges;
+import io.vigil.metrics.MeterBinding;
 import io.vigil.delivery.Backoff;
 import io.vigil.delivery.ChannelFactory;
 import io.vigil.delivery.Channels;
@@ -50,6 +55,7 @@ import io.vigil.ingest.EventParser;
 import io.vigil.ingest.EventValidator;
 import io.vigil.ingest.EventsHandler;
 import io.vigil.ruletest.TestRunner;
+import io.vigil.store.AlertEvents;
 import io.vigil.store.AlertStore;
 import io.vigil.store.ApiKeyStore;
 import io.vigil.store.AuditLog;
@@ -63,6 +69,8 @@ import io.vigil.store.Outbox;
 import io.vigil.store.PolicyStore;
 import io.vigil.store.Retention;
 import io.vigil.store.RuleStateStore;
+import io.vigil.store.StatsStore;
+import io.vigil.store.StatusStore;
 import io.vigil.template.Masking;
 import io.vigil.template.Templates;
 import java.time.Clock;
@@ -107,15 +115,18 @@ public final class Server {
   private HttpServer server;
   private Router router;
   private Retention retention;
+  private DatabaseGauges gauges;
+  private java.time.Instant startedAt;
 
   public Server(VigilConfig config, Clock clock) {
     this.config = config;
     this.clock = clock;
-    this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(16));
+    this.vertx = MeterBinding.vertx(new VertxOptions().setWorkerPoolSize(16), metrics);
   }
 
   public Future<Void> start() {
     long started = System.nanoTime();
+    startedAt = clock.instant();
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
     new JvmThreadMetrics().bindTo(metrics);
@@ -154,7 +165,8 @@ public final class Server {
           }
           Backoff backoff = new Backoff(dc.retry().initial(), dc.retry().max(),
               bound -> bound <= 0 ? 0 : ThreadLocalRandom.current().nextLong(bound + 1));
-          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff);
+          delivery = new DeliveryWorker(vertx, new Outbox(database.pool()), channels, renderer, dc, clock, backoff,
+              metrics);
           digests = new Digests(vertx, database.pool(), channels, clock, dc.pollInterval(), delivery::wake);
           heldBackNotices = new HeldBackNotices(vertx, database.pool(), channels, clock, dc.pollInterval(),
               delivery::wake);
@@ -164,13 +176,13 @@ public final class Server {
           aging = new AlertAging(vertx, alertStore, alerts, config.alerts().checkInterval(), clock);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
               config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
-          engine = new RuleEngine(vertx, config, journal, alerts, clock);
+          engine = new RuleEngine(vertx, config, journal, alerts, clock, metrics);
           silenceExpiry = new SilenceExpiry(vertx, silences, alertStore, alerts, this::cooldownOf, clock,
               delivery::wake, config.engine().tick());
           policies = new PolicyStore(database.pool());
           reloader = new RuleReloader(config.rulesDir(), new RuleCompiler(channels.names(), clock), engine,
               new RuleStateStore(database.pool()), new AuditLog(database.pool()),
-              () -> PolicyFiles.load(policies), clock);
+              () -> PolicyFiles.load(policies), clock, metrics);
           channelsHandler = new ChannelsHandler(vertx, channels, new ChannelStore(database.pool(), secretBox),
               renderer, new AuditLog(database.pool()), clock);
           return channelsHandler.load()
@@ -187,9 +199,12 @@ public final class Server {
           aging.start();
           silenceExpiry.start();
           retention = new Retention(vertx, database.pool(), config.retention(), clock, this::ruleWindow);
+          retention.bindTo(metrics);
           retention.start();
           digests.start();
           heldBackNotices.start();
+          gauges = new DatabaseGauges(vertx, new StatusStore(database.pool()), metrics, clock);
+          gauges.start();
           log.info("channels: {}", channels.all().isEmpty() ? "none configured"
               : String.join(", ", channels.all().stream().map(c -> c.name() + " (" + c.type() + ")").toList()));
           log.info("listening on port {} (started in {} ms)", server.actualPort(),
@@ -225,8 +240,9 @@ public final class Server {
     EventValidator validator = new EventValidator(new com.fasterxml.jackson.databind.ObjectMapper(),
         config.ingest().maxLateness(), config.ingest().maxSkew());
     api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics));
-    new AlertsHandler(alerts).mount(api.router());
-    new ApiKeysHandler(keys, auth, clock).mount(api.router());
+    AuditLog audit = new AuditLog(database.pool());
+    new AlertsHandler(alerts, new AlertEvents(database.pool()), audit, clock).mount(api.router());
+    new ApiKeysHandler(keys, auth, audit, clock).mount(api.router());
     new RulesHandler(engine, reloader).mount(api.router());
     new TemplatesHandler(vertx, renderer.templates(), alerts::get, new AuditLog(database.pool()),
         config.http().publicUrl(), clock).mount(api.router());
@@ -235,12 +251,21 @@ public final class Server {
     new HealthHandler(database.pool(), engine, metrics).mount(api.router());
     new DeliveriesHandler(new DeliveryLog(database.pool())).mount(api.router());
     channelsHandler.mount(api.router());
+    new StatsHandler(new StatsStore(database.pool()), clock).mount(api.router());
+    new AuditHandler(audit).mount(api.router());
+    new StatusHandler(engine, reloader, channels, new StatusStore(database.pool()), clock, startedAt)
+        .mount(api.router());
     new SilencesHandler(silences, silenceExpiry, new AuditLog(database.pool()), clock).mount(api.router());
     router = api.router();
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.http().host())
         .setPort(config.http().port())
         .setCompressionSupported(true)
+        // No cleartext HTTP/2 upgrade: a client that offers it (Java's HttpClient does by
+        // default) at times got a corrupt HTTP/2 stream for the large compressed OpenAPI
+        // document; h2c upgrade with compression is a known weak spot of Vert.x
+        // (eclipse-vertx/vert.x#2934, #3988). Such clients are answered in HTTP/1.1.
+        .setHttp2ClearTextEnabled(false)
         .setIdleTimeout(120)
         .setIdleTimeoutUnit(TimeUnit.SECONDS);
     config.http().tls().ifPresent(tls -> {
@@ -302,6 +327,9 @@ public final class Server {
     f.transform(v -> {
           if (watcher != null) {
             watcher.close();
+          }
+          if (gauges != null) {
+            gauges.stop();
           }
           if (reloader != null) {
             reloader.stop();

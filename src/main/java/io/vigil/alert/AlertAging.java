@@ -73,7 +73,7 @@ public final class AlertAging {
     String note = "no new raise for " + Durations.format(d.after());
     return store.pool()
         .withTransaction(tx -> alerts.transitionIn(tx, d.tenant(), d.id(), AlertStatus.RESOLVED, AlertService.OPEN, now,
-            "vigil", note))
+            "vigil", note, null))
         .map(n -> {
           n.ifPresent(x -> log.info("alert resolved id={} tenant={} by=vigil ({})", d.id(), d.tenant(), note));
           return n.orElse(0);

@@ -12,6 +12,7 @@ import io.vigil.delivery.Channel;
 import io.vigil.delivery.Channels;
 import io.vigil.rules.Severity;
 import io.vigil.rules.Event;
+import io.vigil.store.AlertEvents;
 import io.vigil.store.AlertStore;
 import io.vigil.template.Masking;
 import io.vigil.store.AlertStore.NewAlert;
@@ -55,6 +56,7 @@ public final class AlertService {
   /** A key may be an event value (a card number); the log gets it masked as messages do. */
   private final Masking masking;
   private final DeliveryLimits limits;
+  private final AlertEvents events;
 
   public AlertService(
       Vertx vertx, AlertStore store, VigilConfig config, Channels channels, Silences silences, Clock clock,
@@ -68,6 +70,7 @@ public final class AlertService {
     this.onNewDeliveries = onNewDeliveries;
     this.limits = new DeliveryLimits(channels);
     this.masking = new Masking(config.templates().maskSensitive(), config.templates().sensitiveFields());
+    this.events = new AlertEvents(store.pool());
   }
 
   /**
@@ -153,7 +156,7 @@ public final class AlertService {
     String by = "rule:" + r.resolvedBy().orElseThrow();
     return store.openAlertId(tx, fingerprint).compose(id -> id.isEmpty()
         ? Future.succeededFuture(0)
-        : transitionIn(tx, r.tenant(), id.get(), AlertStatus.RESOLVED, OPEN, now, by, null).map(n -> {
+        : transitionIn(tx, r.tenant(), id.get(), AlertStatus.RESOLVED, OPEN, now, by, null, null).map(n -> {
           log.info("alert resolved id={} tenant={} by={}", id.get(), r.tenant(), by);
           return n.orElse(0);
         }));
@@ -221,19 +224,29 @@ public final class AlertService {
 
   /** Acknowledges an open alert; repeating it is harmless. A resolved alert is a conflict. */
   public Future<Transition> acknowledge(String tenant, UUID id, String by, String note) {
-    return transition(tenant, id, AlertStatus.ACKNOWLEDGED, OPEN, by, note);
+    return acknowledge(tenant, id, by, note, null);
+  }
+
+  /** As {@link #acknowledge(String, UUID, String, String)}, naming the API key that asked (for the timeline). */
+  public Future<Transition> acknowledge(String tenant, UUID id, String by, String note, String keyId) {
+    return transition(tenant, id, AlertStatus.ACKNOWLEDGED, OPEN, by, note, keyId);
   }
 
   /** Resolves an open alert; a raise after this opens a new alert. */
   public Future<Transition> resolve(String tenant, UUID id, String by, String note) {
-    return transition(tenant, id, AlertStatus.RESOLVED, OPEN, by, note);
+    return resolve(tenant, id, by, note, null);
+  }
+
+  /** As {@link #resolve(String, UUID, String, String)}, naming the API key that asked (for the timeline). */
+  public Future<Transition> resolve(String tenant, UUID id, String by, String note, String keyId) {
+    return transition(tenant, id, AlertStatus.RESOLVED, OPEN, by, note, keyId);
   }
 
   private Future<Transition> transition(
-      String tenant, UUID id, AlertStatus to, List<String> from, String by, String note) {
+      String tenant, UUID id, AlertStatus to, List<String> from, String by, String note, String keyId) {
     Instant now = clock.instant();
     return store.pool()
-        .withTransaction(tx -> transitionIn(tx, tenant, id, to, from, now, by, note))
+        .withTransaction(tx -> transitionIn(tx, tenant, id, to, from, now, by, note, keyId))
         .compose(changed -> {
           if (changed.isEmpty()) {
             return store.status(tenant, id).map(s -> s.isEmpty() ? Transition.notFound() : Transition.conflict(s.get()));
@@ -250,17 +263,29 @@ public final class AlertService {
    * Changes the alert's status inside {@code tx} and queues the notice of the change for each
    * channel it was raised to that wants one (PagerDuty always; others with send_resolved).
    * Empty when the alert is not in {@code from}; else how many notices were queued (none when
-   * the status was already {@code to}: a repeated acknowledge sends nothing).
+   * the status was already {@code to}: a repeated acknowledge sends nothing). Each change,
+   * and each repeat that carries a note, is kept for the alert's timeline in the same
+   * transaction; {@code keyId} is the API key that asked, null when Vigil or a rule did.
    */
   Future<Optional<Integer>> transitionIn(io.vertx.sqlclient.SqlClient tx, String tenant, UUID id, AlertStatus to,
-      List<String> from, Instant now, String by, String note) {
+      List<String> from, Instant now, String by, String note, String keyId) {
     String kind = to.label();
-    return store.transition(tx, tenant, id, kind, from, now, by, note).compose(previous -> {
-      if (previous.isEmpty() || previous.get().equals(kind)) {
-        return Future.succeededFuture(previous.map(p -> 0));
-      }
-      return notify(tx, tenant, id, kind, now).map(Optional::of);
-    });
+    return store.transition(tx, tenant, id, kind, from, now, by, note)
+        .compose(previous -> previous.isEmpty() || (previous.get().equals(kind) && note == null)
+            ? Future.succeededFuture(previous)
+            : events.append(tx, id, tenant, now, kind, keyId, by, note, null).map(previous))
+        .compose(previous -> {
+          if (previous.isEmpty() || previous.get().equals(kind)) {
+            return Future.succeededFuture(previous.map(p -> 0));
+          }
+          return notify(tx, tenant, id, kind, now).map(Optional::of);
+        });
+  }
+
+  /** Keeps an act of Vigil's own on an alert (a silence released or resolved it) for its timeline. */
+  Future<Void> recordAct(io.vertx.sqlclient.SqlClient tx, UUID id, String tenant, Instant now, String kind,
+      String note, JsonObject details) {
+    return events.append(tx, id, tenant, now, kind, null, "vigil", note, details);
   }
 
   /** Queues a {@code kind} notice of an alert for each channel it was raised to that wants it; returns how many. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vigil.alert.silence.AlertFields;
 import io.vigil.alert.silence.Silence;
 import io.vigil.alert.silence.Silences;
@@ -146,7 +147,9 @@ public final class SilenceExpiry {
     Duration open = cooldown.compareTo(STILL_OPEN) > 0 ? cooldown : STILL_OPEN;
     if (h.lastSeen().isBefore(now.minus(open))) {
       String note = "silence " + h.silenceId() + " ended; no raise since " + h.lastSeen();
-      return store.pool().withTransaction(tx -> store.resolve(tx, h.id(), h.silenceId(), now, note))
+      return store.pool().withTransaction(tx -> store.resolve(tx, h.id(), h.silenceId(), now, note)
+              .compose(done -> !done ? Future.succeededFuture(false)
+                  : alerts.recordAct(tx, h.id(), h.tenant(), now, "resolved", note, silence(h)).map(true)))
           .map(done -> {
             if (done) {
               log.info("silenced alert resolved undelivered id={} tenant={} silence={} last_seen={}", h.id(),
@@ -160,7 +163,8 @@ public final class SilenceExpiry {
           if (!released) {
             return Future.succeededFuture(-1);
           }
-          return store.silencedChannels(tx, h.id())
+          return alerts.recordAct(tx, h.id(), h.tenant(), now, "released", null, silence(h))
+              .compose(v -> store.silencedChannels(tx, h.id()))
               .compose(names -> alerts.releasedDeliveries(tx, h.id(), h.tenant(), names, h.severity(), now))
               .compose(ds -> {
                 int pending = (int) ds.stream().filter(d -> d.status().equals("pending")).count();
@@ -175,6 +179,10 @@ public final class SilenceExpiry {
           }
           return Math.max(0, pending);
         });
+  }
+
+  private static JsonObject silence(HeldAlert h) {
+    return new JsonObject().put("silence_id", h.silenceId().toString());
   }
 
   private static AlertFields fields(HeldAlert h) {

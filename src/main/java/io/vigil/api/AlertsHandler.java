@@ -1,30 +1,43 @@
 package io.vigil.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vigil.alert.AlertService;
 import io.vigil.alert.AlertStatus;
+import io.vigil.alert.AlertTimeline;
 import io.vigil.rules.Severity;
+import io.vigil.store.AlertEvents;
 import io.vigil.store.AlertStore;
+import io.vigil.store.AuditLog;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
- * {@code /api/v1/alerts}: list (filters, newest first, cursor pagination), get, acknowledge,
- * resolve. Always scoped to the caller's tenant: another tenant's alert id is {@code 404}.
+ * {@code /api/v1/alerts}: list (filters, newest first, cursor pagination), get (with the
+ * alert's timeline), acknowledge, resolve (both audited, whatever their outcome). Always
+ * scoped to the caller's tenant: another tenant's alert id is {@code 404}.
  */
 public final class AlertsHandler {
   private static final int DEFAULT_LIMIT = 100;
   private static final int MAX_LIMIT = 1000;
 
   private final AlertService alerts;
+  private final AlertEvents acts;
+  private final AuditLog audit;
+  private final Clock clock;
 
-  public AlertsHandler(AlertService alerts) {
+  public AlertsHandler(AlertService alerts, AlertEvents acts, AuditLog audit, Clock clock) {
     this.alerts = alerts;
+    this.acts = acts;
+    this.audit = audit;
+    this.clock = clock;
   }
 
   public void mount(Router router) {
@@ -66,15 +79,18 @@ public final class AlertsHandler {
   private void get(RoutingContext ctx) {
     Principal p = ApiRouter.require(ctx, Scope.READ);
     UUID id = alertId(ctx);
-    alerts.get(p.tenant(), id).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (ar.result().isEmpty()) {
-        ctx.fail(ApiError.notFound("alert"));
-      } else {
-        ctx.json(ar.result().get());
-      }
-    });
+    alerts.get(p.tenant(), id)
+        .compose(a -> a.isEmpty() ? Future.succeededFuture(a)
+            : acts.of(id).map(list -> Optional.of(a.get().put("timeline", AlertTimeline.of(a.get(), list)))))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+          } else if (ar.result().isEmpty()) {
+            ctx.fail(ApiError.notFound("alert"));
+          } else {
+            ctx.json(ar.result().get());
+          }
+        });
   }
 
   private void transition(RoutingContext ctx, boolean acknowledge) {
@@ -84,7 +100,9 @@ public final class AlertsHandler {
     String by = optionalText(body, "by");
     String note = optionalText(body, "note");
     String who = by != null ? by : p.keyId();
-    (acknowledge ? alerts.acknowledge(p.tenant(), id, who, note) : alerts.resolve(p.tenant(), id, who, note))
+    (acknowledge ? alerts.acknowledge(p.tenant(), id, who, note, p.keyId())
+        : alerts.resolve(p.tenant(), id, who, note, p.keyId()))
+        .compose(t -> audited(p, acknowledge, id, who, note, t))
         .onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
@@ -97,6 +115,19 @@ public final class AlertsHandler {
             ctx.json(ar.result().alert());
           }
         });
+  }
+
+  /** Records the call in the audit log (whatever came of it), then passes its outcome on. */
+  private Future<AlertService.Transition> audited(
+      Principal p, boolean acknowledge, UUID id, String who, String note, AlertService.Transition t) {
+    String result = !t.found() ? "not_found" : t.conflict() ? "conflict" : "ok";
+    JsonObject details = new JsonObject().put("by", who).put("note", note);
+    if (t.conflict()) {
+      details.put("status", t.currentStatus());
+    }
+    return audit.record(new AuditLog.Entry(clock.instant(), p.keyId(), p.tenant(),
+            acknowledge ? "alerts.acknowledge" : "alerts.resolve", id.toString(), null, result, details))
+        .transform(x -> Future.succeededFuture(t));
   }
 
   private static String optionalText(JsonObject body, String field) {

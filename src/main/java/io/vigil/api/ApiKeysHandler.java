@@ -1,11 +1,13 @@
 package io.vigil.api;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vigil.config.ConfigLoader;
 import io.vigil.store.ApiKeyStore;
+import io.vigil.store.AuditLog;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -15,16 +17,19 @@ import java.util.Set;
 /**
  * {@code /api/v1/api-keys}. An {@code admin} key manages keys of its own tenant and can
  * never grant {@code operator}; an {@code operator} key manages keys of any tenant. A
- * token is shown once, at creation; only its hash is stored.
+ * token is shown once, at creation; only its hash is stored. Creating and revoking are
+ * audited, refused attempts included.
  */
 public final class ApiKeysHandler {
   private final ApiKeyStore keys;
   private final ApiKeyAuth auth;
+  private final AuditLog audit;
   private final Clock clock;
 
-  public ApiKeysHandler(ApiKeyStore keys, ApiKeyAuth auth, Clock clock) {
+  public ApiKeysHandler(ApiKeyStore keys, ApiKeyAuth auth, AuditLog audit, Clock clock) {
     this.keys = keys;
     this.auth = auth;
+    this.audit = audit;
     this.clock = clock;
   }
 
@@ -57,17 +62,27 @@ public final class ApiKeysHandler {
     if (n != null && (!(n instanceof String name) || name.length() > 200)) {
       throw new ApiError(ErrorCode.INVALID_REQUEST, "name must be a string of at most 200 characters");
     }
+    JsonObject details = new JsonObject().put("tenant", tenant).put("scopes", new JsonArray(List.copyOf(scopes)))
+        .put("name", n);
+    String refused = null;
     if (!p.has(Scope.OPERATOR)) {
       if (!tenant.equals(p.tenant())) {
-        throw new ApiError(ErrorCode.FORBIDDEN, "an admin key may create keys only for its own tenant");
+        refused = "an admin key may create keys only for its own tenant";
+      } else if (scopes.contains(Scope.OPERATOR.label())) {
+        refused = "only an operator key may grant the operator scope";
       }
-      if (scopes.contains(Scope.OPERATOR.label())) {
-        throw new ApiError(ErrorCode.FORBIDDEN, "only an operator key may grant the operator scope");
-      }
+    }
+    if (refused != null) {
+      // An attempt to reach past the key's own rights is worth a line in the audit log.
+      ApiError forbidden = new ApiError(ErrorCode.FORBIDDEN, refused);
+      record(p, "api_keys.create", null, p.tenant(), "forbidden", details)
+          .onComplete(x -> ctx.fail(forbidden));
+      return;
     }
     String token = ApiTokens.newToken();
     keys.create(ApiTokens.newKeyId(), tenant, List.copyOf(scopes), ApiTokens.hash(token), (String) n, p.keyId(),
             clock.instant())
+        .compose(k -> record(p, "api_keys.create", k.id(), tenant, "ok", details).map(k))
         .onComplete(ar -> {
           if (ar.failed()) {
             ctx.fail(ar.cause());
@@ -77,6 +92,13 @@ public final class ApiKeysHandler {
           ctx.response().setStatusCode(201);
           ctx.json(view(ar.result()).put("token", token));
         });
+  }
+
+  /** An audit entry; a failure to write it is logged by the audit log and never fails the call. */
+  private Future<Void> record(Principal p, String action, String target, String tenant, String result,
+      JsonObject details) {
+    return audit.record(new AuditLog.Entry(clock.instant(), p.keyId(), tenant, action, target, null, result, details))
+        .otherwiseEmpty();
   }
 
   private void list(RoutingContext ctx) {
@@ -96,16 +118,20 @@ public final class ApiKeysHandler {
   private void revoke(RoutingContext ctx) {
     Principal p = ApiRouter.require(ctx, Scope.ADMIN);
     String tenant = p.has(Scope.OPERATOR) ? null : p.tenant();
-    keys.revoke(ctx.pathParam("id"), tenant, clock.instant()).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else if (!ar.result()) {
-        ctx.fail(ApiError.notFound("API key"));
-      } else {
-        auth.invalidate();
-        ctx.response().setStatusCode(204).end();
-      }
-    });
+    String id = ctx.pathParam("id");
+    keys.revoke(id, tenant, clock.instant())
+        .compose(revoked -> record(p, "api_keys.revoke", id, revoked.orElse(p.tenant()),
+            revoked.isPresent() ? "ok" : "not_found", null).map(revoked))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+          } else if (ar.result().isEmpty()) {
+            ctx.fail(ApiError.notFound("API key"));
+          } else {
+            auth.invalidate();
+            ctx.response().setStatusCode(204).end();
+          }
+        });
   }
 
   private static JsonObject view(ApiKeyStore.KeyRecord k) {

@@ -161,9 +161,11 @@ public final class ChannelsHandler {
           channels.put(p.tenant(), config);
           stored.computeIfAbsent(p.tenant(), t -> new ConcurrentHashMap<>()).put(config.name(), revealed);
           audit.record(new AuditLog.Entry(now, p.keyId(), p.tenant(), created ? "channels.create" : "channels.update",
-              config.name(), AuditLog.sha256(revealed.encode()), "ok", null));
-          ctx.response().setStatusCode(created ? 201 : 200);
-          ctx.json(ChannelJson.of(config, false).put("read_only", false));
+              config.name(), AuditLog.sha256(revealed.encode()), "ok", null))
+              .onComplete(x -> {
+                ctx.response().setStatusCode(created ? 201 : 200);
+                ctx.json(ChannelJson.of(config, false).put("read_only", false));
+              });
         });
   }
 
@@ -203,8 +205,7 @@ public final class ChannelsHandler {
           own.remove(name);
         }
         audit.record(new AuditLog.Entry(clock.instant(), p.keyId(), p.tenant(), "channels.delete", name, null, "ok",
-            null));
-        ctx.response().setStatusCode(204).end();
+            null)).onComplete(x -> ctx.response().setStatusCode(204).end());
       }
     });
   }

@@ -11,14 +11,19 @@ final class QueryParams {
 
   /** {@code since}: an ISO-8601 time with an offset, or null when absent. */
   static Instant since(RoutingContext ctx) {
-    String s = ctx.queryParams().get("since");
+    return time(ctx, "since");
+  }
+
+  /** A time parameter: an ISO-8601 time with an offset, or null when absent. */
+  static Instant time(RoutingContext ctx, String name) {
+    String s = ctx.queryParams().get(name);
     if (s == null) {
       return null;
     }
     try {
       return OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException e) {
-      throw new ApiError(ErrorCode.INVALID_REQUEST, "since must be an ISO-8601 time, e.g. 2026-11-22T10:00:00Z");
+      throw new ApiError(ErrorCode.INVALID_REQUEST, name + " must be an ISO-8601 time, e.g. 2026-11-22T10:00:00Z");
     }
   }
 

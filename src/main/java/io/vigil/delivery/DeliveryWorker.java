@@ -1,5 +1,6 @@
 package io.vigil.delivery;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -36,6 +37,7 @@ public final class DeliveryWorker {
   private final Clock clock;
   private final ChannelRates rates = new ChannelRates();
   private final Backoff backoff;
+  private final MeterRegistry metrics;
   private Context context;
   private long poller = -1;
   private boolean polling;
@@ -48,7 +50,8 @@ public final class DeliveryWorker {
 
   public DeliveryWorker(
       Vertx vertx, Outbox outbox, Channels channels, MessageRenderer renderer, DeliveryConfig config, Clock clock,
-      Backoff backoff) {
+      Backoff backoff, MeterRegistry metrics) {
+    this.metrics = metrics;
     this.vertx = vertx;
     this.outbox = outbox;
     this.channels = channels;
@@ -92,6 +95,14 @@ public final class DeliveryWorker {
       polling = false;
       if (ar.failed()) {
         log.warn("claiming deliveries failed: {}", ar.cause().toString());
+        drainedIfIdle();
+        return;
+      }
+      if (stopping) {
+        // Claimed while stopping: put them back now rather than leave them leased (and
+        // untouched) until the lease runs out after the next start.
+        Future.join(ar.result().stream().map(d -> outbox.defer(d.id(), d.attempt(), now)).toList())
+            .onComplete(x -> drainedIfIdle());
         return;
       }
       ar.result().forEach(this::deliver);
@@ -164,22 +175,41 @@ public final class DeliveryWorker {
       busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
     }
     inFlight--;
-    if (stopping && inFlight == 0 && drained != null) {
+    drainedIfIdle();
+    poll();
+  }
+
+  private void drainedIfIdle() {
+    if (stopping && inFlight == 0 && !polling && drained != null) {
       drained.tryComplete();
     }
-    poll();
+  }
+
+  /**
+   * Counts an attempt by its outcome (delivered, retry, failed), and a delivery that is
+   * over (delivered or failed for good). Channel names are configuration, so bounded.
+   */
+  private void count(Outbox.Claimed d, String outcome, boolean over) {
+    metrics.counter("vigil_delivery_attempts", "tenant", d.tenant(), "channel", d.channel(), "outcome", outcome)
+        .increment();
+    if (over) {
+      metrics.counter("vigil_deliveries", "tenant", d.tenant(), "channel", d.channel(), "outcome", outcome)
+          .increment();
+    }
   }
 
   private Future<Void> record(Outbox.Claimed d, Instant started, DeliveryResult result) {
     Instant now = clock.instant();
     if (result instanceof DeliveryResult.Delivered ok) {
       log.debug("delivered alert={} channel={} attempt={}", d.alert().getString("id"), d.channel(), d.attempt());
+      count(d, "delivered", true);
       return outbox.record(d.id(), d.attempt(), started, now, "delivered", "delivered", ok.statusCode(), null, null);
     }
     if (result instanceof DeliveryResult.Retry retry && d.attempt() < config.retry().maxAttempts()) {
       Duration wait = backoff.delay(d.attempt(), retry.retryAfter());
       log.warn("delivery failed alert={} channel={} attempt={} retryIn={} error={}",
           d.alert().getString("id"), d.channel(), d.attempt(), wait, retry.error());
+      count(d, "retry", false);
       return outbox.record(d.id(), d.attempt(), started, now, "pending", "retry", retry.statusCode(),
           retry.error(), now.plus(wait));
     }
@@ -188,10 +218,14 @@ public final class DeliveryWorker {
         : ((DeliveryResult.Failed) result).error();
     log.error("delivery failed for good alert={} channel={} attempt={} error={}",
         d.alert().getString("id"), d.channel(), d.attempt(), error);
+    count(d, "failed", true);
     return outbox.record(d.id(), d.attempt(), started, now, "failed", "failed", result.statusCode(), error, null);
   }
 
-  /** Stops claiming and waits for attempts in flight to finish (their leases cover a crash). */
+  /**
+   * Stops claiming, hands back rows a claim in flight brings in, and waits for attempts in
+   * flight to finish (their leases cover a crash).
+   */
   public Future<Void> stop() {
     Promise<Void> done = Promise.promise();
     if (context == null) {
@@ -202,7 +236,7 @@ public final class DeliveryWorker {
       if (poller >= 0) {
         vertx.cancelTimer(poller);
       }
-      if (inFlight == 0) {
+      if (inFlight == 0 && !polling) {
         done.complete();
       } else {
         drained = done;

@@ -1,5 +1,8 @@
 package io.vigil.engine;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vigil.alert.AlertService;
@@ -39,6 +42,7 @@ public final class RuleEngine {
   private final EventJournal journal;
   private final AlertService alerts;
   private final Clock clock;
+  private final MeterRegistry metrics;
   private final Map<String, TenantSession> sessions = new ConcurrentHashMap<>();
   /** Sessions whose Drools session exists: the ones a swap must pause. */
   private final Set<TenantSession> started = ConcurrentHashMap.newKeySet();
@@ -49,12 +53,13 @@ public final class RuleEngine {
   private long ticker = -1;
 
   public RuleEngine(
-      Vertx vertx, VigilConfig config, EventJournal journal, AlertService alerts, Clock clock) {
+      Vertx vertx, VigilConfig config, EventJournal journal, AlertService alerts, Clock clock, MeterRegistry metrics) {
     this.vertx = vertx;
     this.config = config;
     this.journal = journal;
     this.alerts = alerts;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   /** Runs the first rule set, resumes tenants with unprocessed events, starts the ticker. */
@@ -132,6 +137,13 @@ public final class RuleEngine {
   private TenantSession session(String tenant) {
     return sessions.computeIfAbsent(tenant, t -> {
       TenantSession s = new TenantSession(t, this, config.engine().inboxMax());
+      // Tenants are bounded by the keys an operator creates, so one series each is bounded too.
+      Gauge.builder("vigil_engine_queue_depth", s, TenantSession::queuedEvents)
+          .description("Events handed to the tenant's engine session and not yet processed")
+          .tag("tenant", t).register(metrics);
+      TimeGauge.builder("vigil_engine_lag", s, TimeUnit.MILLISECONDS, x -> x.lagMillis(clock.millis()))
+          .description("Age of the oldest event the tenant's engine session has not processed yet")
+          .tag("tenant", t).register(metrics);
       s.start().exceptionally(e -> {
         log.error("engine session failed to start tenant={}", t, e);
         return null;
@@ -174,6 +186,23 @@ public final class RuleEngine {
 
   public boolean ready() {
     return ruleSet != null && !stopping;
+  }
+
+  /** Counts what the rules raised (not the silent replay after a restart) per tenant and rule. */
+  void fired(String tenant, List<io.vigil.alert.RaisedAlert> raised) {
+    for (io.vigil.alert.RaisedAlert r : raised) {
+      metrics.counter("vigil_rule_firings", "tenant", tenant, "rule", r.rule()).increment();
+    }
+  }
+
+  /** Every tenant's session: how much it has queued and how far behind it is. */
+  public List<SessionStatus> sessions() {
+    long now = clock.millis();
+    List<SessionStatus> out = new ArrayList<>();
+    sessions.values().forEach(s -> out.add(new SessionStatus(s.tenant(), s.queuedEvents(), s.lagMillis(now),
+        s.live())));
+    out.sort(java.util.Comparator.comparing(SessionStatus::tenant));
+    return out;
   }
 
   /** Events handed to sessions and not processed yet, over all tenants. */

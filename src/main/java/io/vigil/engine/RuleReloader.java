@@ -1,5 +1,7 @@
 package io.vigil.engine;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -64,11 +66,19 @@ public final class RuleReloader {
   private Set<String> disabled = Set.of();
   private volatile List<RuleInfo> disabledRules = List.of();
   private volatile ReloadReport lastReload;
+  private volatile java.time.Instant lastReloadAt;
+  private final MeterRegistry metrics;
 
   public RuleReloader(
       Path dir, RuleCompiler compiler, RuleEngine engine, RuleStateStore states, AuditLog audit,
-      Supplier<Future<Map<String, String>>> policySource, Clock clock) {
+      Supplier<Future<Map<String, String>>> policySource, Clock clock, MeterRegistry metrics) {
     this.dir = dir;
+    this.metrics = metrics;
+    for (String result : List.of("ok", "rejected", "failed")) {
+      metrics.counter("vigil_rule_reloads", "result", result);
+    }
+    Gauge.builder("vigil_rules_loaded", engine, e -> e.ruleSet() == null ? 0 : e.ruleSet().rules().size())
+        .description("Rules in the running rule set").register(metrics);
     this.compiler = compiler;
     this.engine = engine;
     this.states = states;
@@ -102,7 +112,7 @@ public final class RuleReloader {
       if (onDisk.equals(files) && engine.ruleSet().failedFiles().isEmpty()) {
         return unchanged(reason);
       }
-      return apply(onDisk, disabled, policies, null, actor, "rules.reload", dir.toString(), null, reason);
+      return apply(onDisk, disabled, policies, null, actor, null, "rules.reload", dir.toString(), null, reason);
     });
   }
 
@@ -114,7 +124,7 @@ public final class RuleReloader {
       Optional<String> previous = Optional.ofNullable(files.get(name));
       Runnable write = () -> writeAtomically(name, text);
       Runnable undo = () -> previous.ifPresentOrElse(p -> writeAtomically(name, p), () -> deleteQuietly(name));
-      return apply(next, disabled, policies, new Commit(write, undo), actor, "rules.file.put", name,
+      return apply(next, disabled, policies, new Commit(write, undo), actor, null, "rules.file.put", name,
           AuditLog.sha256(text), "file " + name + " written");
     });
   }
@@ -128,7 +138,7 @@ public final class RuleReloader {
       Map<String, String> next = new TreeMap<>(files);
       String previous = next.remove(name);
       Commit commit = new Commit(() -> deleteQuietly(name), () -> writeAtomically(name, previous));
-      return Optional.of(apply(next, disabled, policies, commit, actor, "rules.file.delete", name, null,
+      return Optional.of(apply(next, disabled, policies, commit, actor, null, "rules.file.delete", name, null,
           "file " + name + " deleted"));
     });
   }
@@ -152,7 +162,7 @@ public final class RuleReloader {
       }
       Commit commit = new Commit(() -> await(states.set(rule, enabled, actor, clock.instant())),
           () -> await(states.set(rule, !enabled, actor, clock.instant())));
-      return Optional.of(apply(files, next, policies, commit, actor, enabled ? "rules.enable" : "rules.disable",
+      return Optional.of(apply(files, next, policies, commit, actor, null, enabled ? "rules.enable" : "rules.disable",
           rule, null, "rule " + rule + (enabled ? " enabled" : " disabled")));
     });
   }
@@ -167,7 +177,7 @@ public final class RuleReloader {
       String tenant, String action, String target, String hash) {
     return on(() -> {
       Map<String, String> next = edit.apply(new TreeMap<>(policies));
-      ReloadReport r = apply(files, disabled, next, new Commit(store, unstore), actor, action, target, hash,
+      ReloadReport r = apply(files, disabled, next, new Commit(store, unstore), actor, tenant, action, target, hash,
           action + " " + tenant + "/" + target);
       return r;
     });
@@ -221,6 +231,11 @@ public final class RuleReloader {
     return disabledRules;
   }
 
+  /** When the last change was tried, or null when none has been since the start. */
+  public java.time.Instant lastReloadAt() {
+    return lastReloadAt;
+  }
+
   /** The last reload that was tried, failed or not: the API shows its errors. */
   public ReloadReport lastReload() {
     return lastReload;
@@ -241,7 +256,7 @@ public final class RuleReloader {
 
   private ReloadReport apply(
       Map<String, String> nextFiles, Set<String> nextDisabled, Map<String, String> nextPolicies, Commit commit,
-      String actor, String action, String target, String hash, String reason) {
+      String actor, String tenant, String action, String target, String hash, String reason) {
     long t0 = System.nanoTime();
     RuleSources.Effective in = RuleSources.of(nextFiles, nextDisabled, nextPolicies);
     RuleSet scratch = compiler.compile(in.files());
@@ -260,8 +275,12 @@ public final class RuleReloader {
       report = swap(set, in, nextFiles, nextDisabled, nextPolicies, commit, compileMs, reason);
     }
     lastReload = report;
-    audit.record(new AuditLog.Entry(clock.instant(), actor, null, action, target, hash,
-        report.ok() ? "ok" : "rejected", details(report)));
+    lastReloadAt = clock.instant();
+    String result = report.ok() ? "ok" : report.reason().startsWith("rejected") ? "rejected" : "failed";
+    metrics.counter("vigil_rule_reloads", "result", result).increment();
+    // Written before the caller hears the result, so the audit log never lags the change it records.
+    await(audit.record(new AuditLog.Entry(clock.instant(), actor, tenant, action, target, hash, result,
+        details(report))).recover(e -> Future.succeededFuture()));
     return report;
   }
 

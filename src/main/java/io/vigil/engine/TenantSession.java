@@ -44,6 +44,10 @@ final class TenantSession {
   private boolean overflowed;
   private int queuedEvents;
   private final ArrayDeque<Event> held = new ArrayDeque<>();
+  /** Receive time of the first event of each batch queued live, oldest first: the lag. */
+  private final ArrayDeque<Long> queuedSince = new ArrayDeque<>();
+  /** Receive time of the last event processed; the lag while catching up from the journal. */
+  private volatile long processedReceivedAt;
 
   // Engine thread only.
   private RuleSession rules;
@@ -88,16 +92,45 @@ final class TenantSession {
       return;
     }
     queuedEvents += events.size();
+    queuedSince.addLast(events.get(0).getReceivedAt());
     thread.execute(() -> {
+      processLive(events);
       synchronized (this) {
         queuedEvents -= events.size();
+        queuedSince.pollFirst();
       }
-      processLive(events);
     });
   }
 
   synchronized int queuedEvents() {
     return queuedEvents + held.size();
+  }
+
+  /** Whether events are handed over as they commit (not recovering or catching up). */
+  synchronized boolean live() {
+    return live;
+  }
+
+  /**
+   * How long the oldest event this session has not processed has waited: 0 when it is
+   * up to date. While it catches up from the journal, the age of the event it processed
+   * last (it reads in order, so that is how far behind it is).
+   */
+  synchronized long lagMillis(long nowMillis) {
+    long since;
+    if (live) {
+      if (queuedSince.isEmpty()) {
+        return 0;
+      }
+      since = queuedSince.peekFirst();
+    } else if (processedReceivedAt > 0) {
+      since = processedReceivedAt;
+    } else if (!held.isEmpty()) {
+      since = held.peekFirst().getReceivedAt();
+    } else {
+      return 0;
+    }
+    return Math.max(0, nowMillis - since);
   }
 
   /** Moves the clock to wall time so timers and absence rules fire; skipped while behind. */
@@ -167,6 +200,7 @@ final class TenantSession {
       }
       raised.addAll(rules.process(e));
       lastSeq = e.getSeq();
+      processedReceivedAt = e.getReceivedAt();
     }
     if (lastSeq > before) {
       submit(raised, lastSeq);
@@ -177,6 +211,7 @@ final class TenantSession {
     if (raised.isEmpty() && position == 0) {
       return;
     }
+    engine.fired(tenant, raised);
     try {
       engine.alerts().submit(tenant, raised, position);
     } catch (InterruptedException e) {

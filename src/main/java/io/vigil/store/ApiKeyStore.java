@@ -62,12 +62,15 @@ public final class ApiKeyStore {
         });
   }
 
-  /** Revokes a live key (of the tenant, unless {@code tenant} is null); false when there is none. */
-  public Future<Boolean> revoke(String id, String tenant, Instant at) {
+  /**
+   * Revokes a live key (of the tenant, unless {@code tenant} is null); returns the key's
+   * tenant, or empty when there is no such key.
+   */
+  public Future<Optional<String>> revoke(String id, String tenant, Instant at) {
     return pool.preparedQuery("UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND revoked_at IS NULL"
-            + " AND ($2::text IS NULL OR tenant = $2)")
+            + " AND ($2::text IS NULL OR tenant = $2) RETURNING tenant")
         .execute(Tuple.of(id, tenant, AlertStore.utc(at)))
-        .map(rows -> rows.rowCount() > 0);
+        .map(rows -> rows.size() == 0 ? Optional.<String>empty() : Optional.of(rows.iterator().next().getString(0)));
   }
 
   private static KeyRecord record(Row r) {

@@ -21,6 +21,7 @@ final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
   private static final List<String> FILES = List.of("V001__schema.sql", "V002__rule_authoring.sql", "V003__channels.sql",
       "V004__silences.sql",
+      "V005__operations.sql",
       "V006__retention.sql",
       "V007__digests.sql",
       "V008__alert_aging.sql",

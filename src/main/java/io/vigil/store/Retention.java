@@ -1,5 +1,7 @@
 package io.vigil.store;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -169,6 +171,20 @@ public final class Retention {
 
   public long deliveriesPruned() {
     return deliveriesPruned.get();
+  }
+
+  /** {@code vigil_retention_pruned_total{what}} and {@code vigil_retention_passes_total}, read from the counters above. */
+  public void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("vigil_retention_pruned", this, Retention::eventsPruned).tag("what", "event_payloads")
+        .description("Pruned by retention since start").register(registry);
+    FunctionCounter.builder("vigil_retention_pruned", this, Retention::eventIdsExpired).tag("what", "event_ids")
+        .description("Pruned by retention since start").register(registry);
+    FunctionCounter.builder("vigil_retention_pruned", this, Retention::alertsPruned).tag("what", "alerts")
+        .description("Pruned by retention since start").register(registry);
+    FunctionCounter.builder("vigil_retention_pruned", this, Retention::deliveriesPruned).tag("what", "deliveries")
+        .description("Pruned by retention since start").register(registry);
+    FunctionCounter.builder("vigil_retention_passes", this, Retention::passes)
+        .description("Retention passes completed since start").register(registry);
   }
 
   /** Completed passes since start. */

@@ -111,6 +111,9 @@ class RetentionServerIT {
     assertEquals(200, kept.status());
     assertEquals("active", kept.json().getString("status"));
     assertTrue(server.server().retention().alertsPruned() >= 1);
+    io.vigil.testing.PrometheusText m = io.vigil.testing.PrometheusText.parse(server.api(null).get("/metrics").body());
+    assertTrue(m.valueOrZero("vigil_retention_pruned_total", "what", "alerts") >= 1, "pruning shows in /metrics");
+    assertTrue(m.valueOrZero("vigil_retention_passes_total") >= 1);
   }
 
   private static String alertId(String key) {

@@ -151,6 +151,10 @@ class SilencesIT {
     assertEquals("active", released.getString("status"), released.encodePrettily());
     assertNull(released.getString("suppressed_reason"));
     assertEquals(id, released.getString("silence_id"), "the silence that held it stays on record");
+    JsonArray timeline = released.getJsonArray("timeline");
+    assertEquals(List.of("raised", "released"), timeline.stream().map(o -> ((JsonObject) o).getString("kind"))
+        .filter(k -> !k.startsWith("delivery")).toList(), timeline.encodePrettily());
+    assertEquals(id, timeline.getJsonObject(0).getString("silence_id"));
     await().atMost(WAIT).until(() -> received("db-1"));
     JsonArray deliveries = find(acme, "db-1").getJsonArray("deliveries");
     assertEquals(List.of("skipped/silenced", "delivered/null"), deliveries.stream().map(o -> (JsonObject) o)
@@ -198,6 +202,9 @@ class SilencesIT {
     JsonObject resolved = find(acme, "db-3");
     assertEquals("resolved", resolved.getString("status"), resolved.encodePrettily());
     assertEquals("silenced", resolved.getString("suppressed_reason"), "it keeps why it was never sent");
+    JsonObject last = resolved.getJsonArray("timeline").getJsonObject(resolved.getJsonArray("timeline").size() - 1);
+    assertEquals("resolved", last.getString("kind"));
+    assertEquals("vigil", last.getString("by"));
     assertEquals("vigil", resolved.getString("resolved_by"));
     probe(acme, "web-3");
     assertFalse(received("db-3"));

@@ -57,7 +57,7 @@ public final class TestDatabase {
         }
       }
       s.execute("TRUNCATE events, engine_positions, alerts, deliveries, delivery_attempts, api_keys, rule_states,"
-          + " policies, audit_log, channels, silences, channel_hour_counts, held_back RESTART IDENTITY CASCADE");
+          + " policies, audit_log, channels, silences, channel_hour_counts, held_back, alert_events RESTART IDENTITY CASCADE");
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -112,7 +112,7 @@ public final class TestDatabase {
     Map<String, Long> counts = new LinkedHashMap<>();
     for (String t : List.of("events", "engine_positions", "alerts", "deliveries", "delivery_attempts", "api_keys",
         "rule_states", "policies", "audit_log", "channels", "silences",
-        "channel_hour_counts", "held_back")) {
+        "channel_hour_counts", "held_back", "alert_events")) {
       counts.put(t, count("SELECT count(*) FROM " + t));
     }
     return counts;
