@@ -313,6 +313,11 @@ public final class Server {
   }
 
   /** The background pruning, for its counts. */
+  /** The rule engine, for what only it can show (its retired tenants). */
+  public RuleEngine engine() {
+    return engine;
+  }
+
   public Retention retention() {
     return retention;
   }
