@@ -71,6 +71,8 @@ public final class RuleEngine {
 
   /** Runs the first rule set, resumes tenants with unprocessed events, starts the ticker. */
   public Future<Void> start(RuleSet initial) {
+    Gauge.builder("vigil_engine_sessions", sessions, Map::size)
+        .description("Tenant sessions in memory (idle ones retire and are rebuilt on demand)").register(metrics);
     this.ruleSet = initial;
     this.container = KieServices.Factory.get().newKieContainer(initial.releaseId());
     journal.onCommitted(this::accept);
@@ -224,6 +226,7 @@ public final class RuleEngine {
           return false;
         }
         retired.put(s.tenant(), new Retired(engineTime, wakeAt));
+        metrics.counter("vigil_engine_sessions_retired").increment();
         started.remove(s);
         sessions.remove(s.tenant(), s);
         return true;
