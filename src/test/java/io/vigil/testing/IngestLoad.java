@@ -54,6 +54,7 @@ public final class IngestLoad implements AutoCloseable {
   private final AtomicLong notSent = new AtomicLong();
   private final List<Thread> threads = new ArrayList<>();
   private ScheduledExecutorService ticker;
+  private volatile long limit = Long.MAX_VALUE;
 
   public IngestLoad(String baseUrl, String token, String idPrefix, String type) {
     this.url = baseUrl + "/api/v1/events";
@@ -62,11 +63,17 @@ public final class IngestLoad implements AutoCloseable {
     this.type = type;
   }
 
+  /** Sends at most {@code n} requests in all, so a slow server cannot make a test run longer and longer. */
+  public IngestLoad limit(long n) {
+    this.limit = n;
+    return this;
+  }
+
   /** Starts {@code n} threads sending one request after another. */
   public IngestLoad closedLoop(int n) {
     for (int i = 0; i < n; i++) {
       Thread t = new Thread(() -> {
-        while (running.get()) {
+        while (running.get() && next.get() < limit) {
           sendBlocking();
         }
       }, "ingest-load-" + i);
@@ -87,7 +94,7 @@ public final class IngestLoad implements AutoCloseable {
     });
     long perSlot = Math.max(1, perSecond / 100);
     ticker.scheduleAtFixedRate(() -> {
-      for (int i = 0; i < perSlot && running.get(); i++) {
+      for (int i = 0; i < perSlot && running.get() && next.get() < limit; i++) {
         if (!inFlight.tryAcquire()) {
           notSent.incrementAndGet();
           continue;
