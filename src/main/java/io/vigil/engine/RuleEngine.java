@@ -198,10 +198,13 @@ public final class RuleEngine {
     return config.engine().idleSessionTimeout().toMillis();
   }
 
-  /** Waits (on an engine thread) until every raise and position submitted so far is stored. */
-  boolean alertsStored(long timeoutMs) {
+  /**
+   * Waits (on an engine thread) until every raise and position the tenant submitted so far
+   * is stored; only its own writer, so other tenants' load cannot keep it from retiring.
+   */
+  boolean alertsStored(String tenant, long timeoutMs) {
     try {
-      alerts.flush().toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+      alerts.flush(tenant).toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

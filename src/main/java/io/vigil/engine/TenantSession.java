@@ -190,7 +190,7 @@ final class TenantSession {
     if (wakeAt >= 0 && wakeAt - nowMillis < idleMs) {
       return;
     }
-    if (!engine.alertsStored(5_000)) {
+    if (!engine.alertsStored(tenant, 5_000)) {
       return;
     }
     if (!engine.retire(this, seen, rules.now(), wakeAt)) {
