@@ -151,9 +151,9 @@ class DatabaseOutageIT {
     double delivered = since(alertSent);
     await().atMost(Duration.ofSeconds(30)).until(TestDatabase::engineCaughtUp);
 
-    System.out.printf("B2/B9 db-%s offered=%d accepted=%d rejected503=%d other=%d max_latency=%.2fs"
+    System.out.printf("B2/B9 db-%s outage=%.1fs offered=%d accepted=%d rejected503=%d other=%d max_latency=%.2fs"
             + " ready_down_in=%.2fs ingest_back_in=%.2fs ready_back_in=%.2fs alert_delivered_in=%.2fs lost=%d%n",
-        fault, all.size(), acked.size(), byStatus.getOrDefault(503, 0L),
+        fault, (heal - cut) / 1e9, all.size(), acked.size(), byStatus.getOrDefault(503, 0L),
         all.size() - acked.size() - byStatus.getOrDefault(503, 0L), maxLatency, readyDown, ingestBack, readyBack,
         delivered, lost.size());
   }
