@@ -175,7 +175,7 @@ public final class Server {
           AlertService alerts = new AlertService(vertx, alertStore, config, channels, silences, clock, delivery::wake);
           aging = new AlertAging(vertx, alertStore, alerts, config.alerts().checkInterval(), clock);
           journal = new EventJournal(vertx, database.pool(), config.ingest().batchMaxRows(),
-              config.ingest().queueMax(), config.db().connectTimeout().toMillis() * 2);
+              config.ingest().queueMax(), config.db().connectTimeout().toMillis());
           engine = new RuleEngine(vertx, config, journal, alerts, clock, metrics);
           silenceExpiry = new SilenceExpiry(vertx, silences, alertStore, alerts, this::cooldownOf, clock,
               delivery::wake, config.engine().tick());
@@ -313,6 +313,11 @@ public final class Server {
   }
 
   /** The background pruning, for its counts. */
+  /** The rule engine, for what only it can show (its retired tenants). */
+  public RuleEngine engine() {
+    return engine;
+  }
+
   public Retention retention() {
     return retention;
   }

@@ -82,6 +82,12 @@ public final class AlertService {
         .submit(raises, position);
   }
 
+  /** Completes once everything one tenant submitted so far is written. */
+  public Future<Void> flush(String tenant) {
+    TenantAlertWriter w = writers.get(tenant);
+    return w == null ? Future.succeededFuture() : w.idle();
+  }
+
   /** Completes once everything submitted so far is written. */
   public Future<Void> flush() {
     List<Future<Void>> all = new ArrayList<>();

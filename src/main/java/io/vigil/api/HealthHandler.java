@@ -35,7 +35,8 @@ public final class HealthHandler {
 
   private void ready(RoutingContext ctx) {
     Future<Boolean> db = pool.query("SELECT 1").execute().map(r -> true)
-        .timeout(2, TimeUnit.SECONDS)
+        // Under 2 s, so a load balancer sees a hung database as not ready within 2 s (issue 7).
+        .timeout(1, TimeUnit.SECONDS)
         .otherwise(false);
     db.onComplete(ar -> {
       boolean dbUp = ar.succeeded() && ar.result();

@@ -121,7 +121,8 @@ public final class ConfigLoader {
             dbUrl,
             r.integer("db.pool_size", 8, 1, 200),
             r.duration("db.connect_timeout", "5s", Duration.ofMillis(100)),
-            r.integer("db.embedded_port", 0, 0, 65535));
+            r.integer("db.embedded_port", 0, 0, 65535),
+            r.integer("db.max_wait_queue", 4096, 1, 1_000_000));
     Path rulesDir = Path.of(r.string("rules_dir", "./rules"));
     Path templatesDir = Path.of(r.string("templates_dir", "./templates"));
     Optional<Secret> adminToken = r.secret("admin_token");
@@ -148,7 +149,8 @@ public final class ConfigLoader {
             r.integer("engine.inbox_max", 20_000, 1, 10_000_000),
             r.integer("engine.max_evidence", 50, 1, 10_000),
             r.bool("engine.watch_rules", true),
-            r.duration("engine.reload_debounce", "1s", Duration.ofMillis(10)));
+            r.duration("engine.reload_debounce", "1s", Duration.ofMillis(10)),
+            r.duration("engine.idle_session_timeout", "10m", Duration.ZERO));
     DeliveryConfig delivery =
         new DeliveryConfig(
             r.bool("delivery.allow_private_targets", false),

@@ -41,7 +41,8 @@ public record VigilConfig(
   public record TlsConfig(Path certFile, Path keyFile) {}
 
   /** {@code url} absent means the embedded PostgreSQL in the data directory. */
-  public record DbConfig(Optional<Secret> url, int poolSize, Duration connectTimeout, int embeddedPort) {}
+  public record DbConfig(
+      Optional<Secret> url, int poolSize, Duration connectTimeout, int embeddedPort, int maxWaitQueue) {}
 
   public record IngestConfig(
       long maxBodyBytes,
@@ -54,7 +55,13 @@ public record VigilConfig(
       int batchMaxRows) {}
 
   public record EngineConfig(
-      Duration tick, int inboxMax, int maxEvidence, boolean watchRules, Duration reloadDebounce) {}
+      Duration tick,
+      int inboxMax,
+      int maxEvidence,
+      boolean watchRules,
+      Duration reloadDebounce,
+      /** A tenant session idle this long is closed and rebuilt from the journal on demand; zero: never. */
+      Duration idleSessionTimeout) {}
 
   public record DeliveryConfig(
       boolean allowPrivateTargets,

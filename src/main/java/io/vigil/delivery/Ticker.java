@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
  * while a pass runs is dropped. A failed pass is logged and the next tick tries again,
  * which is safe because every pass is one transaction. {@link #stop()} completes once the
  * pass in flight, if any, has ended.
+ *
+ * <p>During a database outage every pass fails; the first failure is logged at WARN, the
+ * ones after it once a minute with their count, and the recovery once, so an outage is a
+ * few log lines rather than several a second.
  */
 final class Ticker {
   private static final Logger log = LoggerFactory.getLogger(Ticker.class);
@@ -25,6 +29,9 @@ final class Ticker {
   private long timer = -1;
   private Future<?> running;
   private volatile boolean stopped;
+  // Context only: consecutive failures and when one was last logged.
+  private int failures;
+  private long loggedAtNanos;
 
   Ticker(Vertx vertx, Duration interval, Supplier<Future<?>> pass, String name) {
     this.vertx = vertx;
@@ -49,7 +56,22 @@ final class Ticker {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    running = f.onFailure(e -> log.warn("{} failed, trying again in {}: {}", name, interval, e.toString()));
+    running = f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (failures > 0) {
+          log.info("{} works again after {} failed passes", name, failures);
+          failures = 0;
+        }
+        return;
+      }
+      failures++;
+      long now = System.nanoTime();
+      if (failures == 1 || now - loggedAtNanos >= 60_000_000_000L) {
+        loggedAtNanos = now;
+        log.warn("{} failed ({} in a row), trying again every {}: {}", name, failures, interval,
+            ar.cause().toString());
+      }
+    });
   }
 
   Future<Void> stop() {

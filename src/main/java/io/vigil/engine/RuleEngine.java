@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * correlation never crosses tenants. Committed events arrive from the journal; each
  * tenant's session runs on its own thread; a ticker moves every session's pseudo clock
  * forward from the wall clock so timers and absence rules fire without new events.
+ *
+ * <p>Idle sessions retire (see {@link TenantSession}); a retired tenant is remembered only
+ * by the engine time it had reached and its next timer, and is rebuilt by the restart
+ * replay when an event arrives or that timer falls due.
  */
 public final class RuleEngine {
   private static final Logger log = LoggerFactory.getLogger(RuleEngine.class);
@@ -46,6 +50,9 @@ public final class RuleEngine {
   private final Map<String, TenantSession> sessions = new ConcurrentHashMap<>();
   /** Sessions whose Drools session exists: the ones a swap must pause. */
   private final Set<TenantSession> started = ConcurrentHashMap.newKeySet();
+  /** Tenants whose session retired: what the next one needs to continue where it stopped. */
+  private final Map<String, Retired> retired = new ConcurrentHashMap<>();
+  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
   private final ReentrantReadWriteLock swapLock = new ReentrantReadWriteLock();
   private volatile RuleSet ruleSet;
   private volatile KieContainer container;
@@ -64,6 +71,8 @@ public final class RuleEngine {
 
   /** Runs the first rule set, resumes tenants with unprocessed events, starts the ticker. */
   public Future<Void> start(RuleSet initial) {
+    Gauge.builder("vigil_engine_sessions", sessions, Map::size)
+        .description("Tenant sessions in memory (idle ones retire and are rebuilt on demand)").register(metrics);
     this.ruleSet = initial;
     this.container = KieServices.Factory.get().newKieContainer(initial.releaseId());
     journal.onCommitted(this::accept);
@@ -131,19 +140,31 @@ public final class RuleEngine {
     for (Event e : committed) {
       byTenant.computeIfAbsent(e.getTenant(), t -> new ArrayList<>()).add(e);
     }
-    byTenant.forEach((tenant, events) -> session(tenant).offer(events));
+    long now = clock.millis();
+    // A session that retired meanwhile refuses the offer after leaving the map: the next
+    // lookup builds its successor, which replays the journal and then takes these events.
+    byTenant.forEach((tenant, events) -> {
+      while (!session(tenant).offer(events, now)) {
+        // The retired session has left the map; the next lookup builds its successor.
+      }
+    });
   }
 
   private TenantSession session(String tenant) {
     return sessions.computeIfAbsent(tenant, t -> {
-      TenantSession s = new TenantSession(t, this, config.engine().inboxMax());
-      // Tenants are bounded by the keys an operator creates, so one series each is bounded too.
-      Gauge.builder("vigil_engine_queue_depth", s, TenantSession::queuedEvents)
-          .description("Events handed to the tenant's engine session and not yet processed")
-          .tag("tenant", t).register(metrics);
-      TimeGauge.builder("vigil_engine_lag", s, TimeUnit.MILLISECONDS, x -> x.lagMillis(clock.millis()))
-          .description("Age of the oldest event the tenant's engine session has not processed yet")
-          .tag("tenant", t).register(metrics);
+      Retired before = retired.remove(t);
+      TenantSession s = new TenantSession(t, this, config.engine().inboxMax(),
+          before == null ? 0 : before.engineTime(), clock.millis());
+      if (gauged.add(t)) {
+        // Tenants are bounded by the keys an operator creates, so one series each is bounded too.
+        // The gauges look the session up, as a retired one is replaced by a new object.
+        Gauge.builder("vigil_engine_queue_depth", this, e -> e.queuedEvents(t))
+            .description("Events handed to the tenant's engine session and not yet processed")
+            .tag("tenant", t).register(metrics);
+        TimeGauge.builder("vigil_engine_lag", this, TimeUnit.MILLISECONDS, e -> e.lagMillis(t))
+            .description("Age of the oldest event the tenant's engine session has not processed yet")
+            .tag("tenant", t).register(metrics);
+      }
       s.start().exceptionally(e -> {
         log.error("engine session failed to start tenant={}", t, e);
         return null;
@@ -152,10 +173,78 @@ public final class RuleEngine {
     });
   }
 
+  private int queuedEvents(String tenant) {
+    TenantSession s = sessions.get(tenant);
+    return s == null ? 0 : s.queuedEvents();
+  }
+
+  private long lagMillis(String tenant) {
+    TenantSession s = sessions.get(tenant);
+    return s == null ? 0 : s.lagMillis(clock.millis());
+  }
+
   private void tick() {
     long now = clock.millis();
     sessions.values().forEach(s -> s.tick(now));
+    // A retired tenant with a timer due (an absence, an expiry) is rebuilt to fire it.
+    retired.forEach((tenant, r) -> {
+      if (r.wakeAt() >= 0 && r.wakeAt() <= now && !stopping) {
+        session(tenant);
+      }
+    });
   }
+
+  long idleTimeoutMillis() {
+    return config.engine().idleSessionTimeout().toMillis();
+  }
+
+  /**
+   * Waits (on an engine thread) until every raise and position the tenant submitted so far
+   * is stored; only its own writer, so other tenants' load cannot keep it from retiring.
+   */
+  boolean alertsStored(String tenant, long timeoutMs) {
+    try {
+      alerts.flush(tenant).toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Retires a session if nothing was offered to it since {@code seen}: it leaves the map and
+   * the swap set together, so neither the journal nor a reload reaches it again. Skipped
+   * while a reload holds the swap lock (the session would never reach the barrier).
+   */
+  boolean retire(TenantSession s, long seen, long engineTime, long wakeAt) {
+    if (stopping || !swapLock.readLock().tryLock()) {
+      return false;
+    }
+    try {
+      synchronized (s) {
+        if (!s.markRetiredIfUnchanged(seen)) {
+          return false;
+        }
+        retired.put(s.tenant(), new Retired(engineTime, wakeAt));
+        metrics.counter("vigil_engine_sessions_retired").increment();
+        started.remove(s);
+        sessions.remove(s.tenant(), s);
+        return true;
+      }
+    } finally {
+      swapLock.readLock().unlock();
+    }
+  }
+
+  /** Tenants whose session has retired (for status and tests). */
+  public Set<String> retiredTenants() {
+    return Set.copyOf(retired.keySet());
+  }
+
+  private record Retired(long engineTime, long wakeAt) {}
 
   /**
    * A session's Drools half, created on its own thread. Creation waits while a swap is

@@ -74,6 +74,18 @@ public final class RuleSession implements AutoCloseable {
     return clock.getCurrentTime();
   }
 
+  /**
+   * Engine time of the next scheduled Drools job (a timer, an absence, an event expiring),
+   * or -1 when nothing is scheduled: when a retired session must be rebuilt at the latest.
+   */
+  public long nextTimerAt() {
+    if (clock instanceof org.drools.core.time.TimerService timers) {
+      long in = timers.getTimeToNextJob();
+      return in == -1 ? -1 : clock.getCurrentTime() + Math.max(0, in);
+    }
+    return clock.getCurrentTime();
+  }
+
   public long factCount() {
     return session.getFactCount();
   }

@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * skipped or processed twice. A new session first replays, silently, the journal from its
  * stored position minus the rule set's retention, so windows and cooldowns come back as
  * they were before the restart without raising anything twice.
+ *
+ * <p>A session idle for {@code engine.idle_session_timeout} retires: it stores its raises and
+ * position, closes its Drools session and stops its thread, so a tenant that stopped
+ * sending holds no memory. The next event (or its next timer) builds a new session by the
+ * same replay as a restart, then moves the clock silently to where the retired one stood,
+ * so windows, cooldowns and timers are as if it had never left.
  */
 final class TenantSession {
   private static final Logger log = LoggerFactory.getLogger(TenantSession.class);
@@ -38,10 +44,16 @@ final class TenantSession {
   private final RuleEngine engine;
   private final ExecutorService thread;
   private final int inboxMax;
+  /** Engine time the retired session before this one had reached (0: a first start); replayed silently. */
+  private final long silentUntil;
 
   // Guarded by this: the handover between journal and engine thread.
   private boolean live;
   private boolean overflowed;
+  private boolean retired;
+  /** Offers so far and the engine-clock time of the last one: what "idle" is measured by. */
+  private long offers;
+  private long lastOfferAt;
   private int queuedEvents;
   private final ArrayDeque<Event> held = new ArrayDeque<>();
   /** Receive time of the first event of each batch queued live, oldest first: the lag. */
@@ -53,10 +65,12 @@ final class TenantSession {
   private RuleSession rules;
   private long lastSeq;
 
-  TenantSession(String tenant, RuleEngine engine, int inboxMax) {
+  TenantSession(String tenant, RuleEngine engine, int inboxMax, long silentUntil, long createdAt) {
     this.tenant = tenant;
     this.engine = engine;
     this.inboxMax = inboxMax;
+    this.silentUntil = silentUntil;
+    this.lastOfferAt = createdAt;
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "vigil-engine-" + tenant);
       t.setDaemon(true);
@@ -73,8 +87,16 @@ final class TenantSession {
     return CompletableFuture.runAsync(this::recover, thread);
   }
 
-  /** Hands over committed events (seq order). Never blocks; overflow switches to catch-up. */
-  synchronized void offer(List<Event> events) {
+  /**
+   * Hands over committed events (seq order). Never blocks; overflow switches to catch-up.
+   * False if this session has retired: the engine then builds a new one and offers there.
+   */
+  synchronized boolean offer(List<Event> events, long nowMillis) {
+    if (retired) {
+      return false;
+    }
+    offers++;
+    lastOfferAt = nowMillis;
     if (!live) {
       if (held.size() + events.size() > inboxMax) {
         held.clear();
@@ -82,14 +104,14 @@ final class TenantSession {
       } else {
         held.addAll(events);
       }
-      return;
+      return true;
     }
     if (queuedEvents + events.size() > inboxMax) {
       live = false;
       overflowed = false;
       log.warn("engine inbox full tenant={} queued={}; catching up from the journal", tenant, queuedEvents);
       thread.execute(this::catchUp);
-      return;
+      return true;
     }
     queuedEvents += events.size();
     queuedSince.addLast(events.get(0).getReceivedAt());
@@ -100,6 +122,7 @@ final class TenantSession {
         queuedSince.pollFirst();
       }
     });
+    return true;
   }
 
   synchronized int queuedEvents() {
@@ -135,14 +158,69 @@ final class TenantSession {
 
   /** Moves the clock to wall time so timers and absence rules fire; skipped while behind. */
   void tick(long nowMillis) {
-    thread.execute(() -> {
+    execute(() -> {
       synchronized (this) {
-        if (!live || queuedEvents > 0) {
+        if (!live || queuedEvents > 0 || retired) {
           return;
         }
       }
       submit(rules.advanceTo(nowMillis), 0);
+      retireIfIdle(nowMillis);
     });
+  }
+
+  /**
+   * On the engine thread, after a tick: retires the session if no event came for the idle
+   * timeout and no timer is due within it (a session with a timer about to fire would only
+   * be rebuilt to fire it). Everything it raised is stored first, because the next session
+   * resumes from the stored position.
+   */
+  private void retireIfIdle(long nowMillis) {
+    long idleMs = engine.idleTimeoutMillis();
+    long seen;
+    long idleFor;
+    synchronized (this) {
+      idleFor = nowMillis - lastOfferAt;
+      if (idleMs <= 0 || !live || queuedEvents > 0 || !held.isEmpty() || idleFor < idleMs) {
+        return;
+      }
+      seen = offers;
+    }
+    long wakeAt = rules.nextTimerAt();
+    if (wakeAt >= 0 && wakeAt - nowMillis < idleMs) {
+      return;
+    }
+    if (!engine.alertsStored(tenant, 5_000)) {
+      return;
+    }
+    if (!engine.retire(this, seen, rules.now(), wakeAt)) {
+      return;
+    }
+    rules.close();
+    rules = null;
+    thread.shutdown();
+    log.info("engine session retired tenant={} idleMs={} wakeAt={}", tenant, idleFor, wakeAt);
+  }
+
+  /**
+   * Called by the engine, holding this session's monitor: marks it retired if nothing was
+   * offered since {@code seen}. Offers after this return false and go to a new session.
+   */
+  boolean markRetiredIfUnchanged(long seen) {
+    if (retired || offers != seen || queuedEvents > 0 || !held.isEmpty()) {
+      return false;
+    }
+    retired = true;
+    return true;
+  }
+
+  /** Queues a task on the engine thread; a retired session's thread has stopped, so it is skipped. */
+  private void execute(Runnable task) {
+    try {
+      thread.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("engine session retired tenant={}; task skipped", tenant);
+    }
   }
 
   /**
@@ -163,19 +241,23 @@ final class TenantSession {
   /** Runs a task on the engine thread (for tests and the API). */
   <T> CompletableFuture<T> call(java.util.concurrent.Callable<T> task) {
     CompletableFuture<T> f = new CompletableFuture<>();
-    thread.execute(() -> {
-      try {
-        f.complete(task.call());
-      } catch (Throwable e) {
-        f.completeExceptionally(e);
-      }
-    });
+    try {
+      thread.execute(() -> {
+        try {
+          f.complete(task.call());
+        } catch (Throwable e) {
+          f.completeExceptionally(e);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      f.completeExceptionally(new IllegalStateException("engine session of tenant " + tenant + " has retired", e));
+    }
     return f;
   }
 
   /** Finishes the work already queued, then stops the thread and disposes the session. */
   void stop(long timeoutMs) {
-    thread.execute(() -> {
+    execute(() -> {
       if (rules != null) {
         rules.close();
       }
@@ -241,6 +323,11 @@ final class TenantSession {
           break;
         }
       }
+    }
+    if (silentUntil > 0) {
+      // Rebuilt after retiring: the retired session had already fired what fell due up to
+      // here (timers, absences), so reaching its clock raises nothing again.
+      rules.advanceTo(silentUntil);
     }
     int caughtUp = catchUpLoop();
     log.info("engine session ready tenant={} position={} replayed={} caughtUp={} tookMs={}",

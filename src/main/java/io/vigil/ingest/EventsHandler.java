@@ -48,6 +48,10 @@ public final class EventsHandler implements Handler<RoutingContext> {
         .register(metrics);
     this.duplicates = Counter.builder("vigil_events_duplicate").description("Events resent with an id already stored")
         .register(metrics);
+    io.micrometer.core.instrument.Gauge.builder("vigil_ingest_queue_depth", journal,
+            io.vigil.store.EventJournal::queuedRows)
+        .description("Events waiting for the journal's next insert; at ingest.queue_max new requests get 503")
+        .register(metrics);
     this.latency = Timer.builder("vigil_ingest_latency").description("Time from request to commit")
         .publishPercentileHistogram().register(metrics);
   }

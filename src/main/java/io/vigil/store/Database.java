@@ -78,7 +78,7 @@ public final class Database {
         new PoolOptions()
             .setMaxSize(db.poolSize())
             // A bounded wait: when the database is slow or gone, callers fail fast (503) instead of queueing.
-            .setMaxWaitQueueSize(4096)
+            .setMaxWaitQueueSize(db.maxWaitQueue())
             .setConnectionTimeout(timeoutMs)
             .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
             .setName("vigil-db")

@@ -34,6 +34,11 @@ import java.util.function.Consumer;
  * <p>There is one writer and one insert in flight at a time, so {@code seq} order is commit
  * order: a reader that has seen every event up to {@code seq N} can never later find a
  * committed event below N. The engine relies on that.
+ *
+ * <p>Every append has a deadline of {@code writeTimeoutMs} from the moment it arrives, queued
+ * or in flight: when the database hangs (a partition without a reset), the single insert
+ * in flight can hang with it, and the requests queued behind it must still get their
+ * {@code 503} in time rather than wait for the connection to die.
  */
 public final class EventJournal {
   private static final String INSERT =
@@ -68,6 +73,17 @@ public final class EventJournal {
     this.batchMaxRows = batchMaxRows;
     this.queueMax = queueMax;
     this.writeTimeoutMs = writeTimeoutMs;
+    writer.runOnContext(v -> vertx.setPeriodic(Math.max(10, Math.min(100, writeTimeoutMs / 4)), t -> expireQueued()));
+  }
+
+  /** Fails appends still queued at their deadline (the queue is FIFO, so the oldest are first). */
+  private void expireQueued() {
+    long now = System.nanoTime();
+    while (!queue.isEmpty() && now - queue.peek().deadlineNanos >= 0) {
+      Pending p = queue.poll();
+      queuedRows.addAndGet(-p.events.size());
+      p.complete(Future.failedFuture(new TimeoutException("journal write timed out while queued")));
+    }
   }
 
   /** Called on the writer's context with each committed batch's new events, in seq order. */
@@ -96,7 +112,7 @@ public final class EventJournal {
     }
     Context caller = Vertx.currentContext();
     Promise<AppendResult> promise = Promise.promise();
-    Pending p = new Pending(events, bodies, promise, caller);
+    Pending p = new Pending(events, bodies, promise, caller, System.nanoTime() + writeTimeoutMs * 1_000_000L);
     writer.runOnContext(v -> {
       queue.add(p);
       if (!writing) {
@@ -146,7 +162,9 @@ public final class EventJournal {
     }
     Tuple params = tuple(toInsert, bodies, newTenants);
     Promise<List<Row>> result = Promise.promise();
-    long timer = vertx.setTimer(writeTimeoutMs, t -> result.tryFail(new TimeoutException("journal write timed out")));
+    // The batch's oldest request sets the time left, so no request waits past its own deadline.
+    long leftMs = Math.max(1, (batch.get(0).deadlineNanos - System.nanoTime()) / 1_000_000L);
+    long timer = vertx.setTimer(leftMs, t -> result.tryFail(new TimeoutException("journal write timed out")));
     pool.preparedQuery(INSERT)
         .execute(params)
         .onComplete(ar -> {
@@ -302,7 +320,8 @@ public final class EventJournal {
 
   public record Position(long seq, Optional<Instant> receivedAt) {}
 
-  private record Pending(List<Event> events, List<String> bodies, Promise<AppendResult> promise, Context caller) {
+  private record Pending(
+      List<Event> events, List<String> bodies, Promise<AppendResult> promise, Context caller, long deadlineNanos) {
     void complete(Future<AppendResult> outcome) {
       Runnable done = () -> promise.handle(outcome);
       if (caller != null) {

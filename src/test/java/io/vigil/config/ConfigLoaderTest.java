@@ -59,13 +59,13 @@ class ConfigLoaderTest {
         () -> assertEquals(Path.of("./rules"), c.rulesDir()),
         () -> assertEquals(Path.of("./templates"), c.templatesDir()),
         () -> assertEquals(Optional.empty(), c.adminToken()),
-        () -> assertEquals(new VigilConfig.DbConfig(Optional.empty(), 8, Duration.ofSeconds(5), 0), c.db()),
+        () -> assertEquals(new VigilConfig.DbConfig(Optional.empty(), 8, Duration.ofSeconds(5), 0, 4096), c.db()),
         () ->
             assertEquals(
                 new IngestConfig(1024 * 1024, 1000, 64, 64 * 1024, Duration.ofHours(1), Duration.ofMinutes(5),
                     50_000, 2_000),
                 c.ingest()),
-        () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1)), c.engine()),
+        () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1), Duration.ofMinutes(10)), c.engine()),
         () ->
             assertEquals(
                 new DeliveryConfig(false, 16, 4, Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10),

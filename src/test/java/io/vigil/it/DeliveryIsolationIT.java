@@ -215,6 +215,8 @@ class DeliveryIsolationIT {
     Instant finished = Instant.parse(attempt.getString("finished_at"));
     assertTrue(!Duration.between(started, finished).minus(TIMEOUT.minusMillis(100)).isNegative(),
         "the attempt was given up at its deadline, not before: " + attempt.encode());
+    Duration heldFor = Duration.between(started, finished);
+    assertTrue(heldFor.compareTo(TIMEOUT.plusSeconds(2)) <= 0, "and not long after it: " + heldFor);
     assertEquals("pending", slowDelivery.getString("status"), "a timeout is retried");
     assertTrue(slowDelivery.getString("last_error").startsWith("timeout"), slowDelivery.encode());
     JsonObject fastDelivery = deliveryOf(viewed, "fast");
@@ -230,6 +232,11 @@ class DeliveryIsolationIT {
     JsonObject listedAttempt = listedFirst.getJsonArray("history").getJsonObject(0);
     assertEquals("retry", listedAttempt.getString("outcome"));
     assertTrue(listedAttempt.getString("error").startsWith("timeout"), listedAttempt.encode());
+
+    // And it is tried again: a second attempt starts (and hangs) after the backoff.
+    await().atMost(Duration.ofSeconds(60)).until(() -> slow.requests().size() >= 2);
+    System.out.println("B5 timeout=" + TIMEOUT.toMillis() / 1000.0 + "s aborted_after=" + heldFor.toMillis() / 1000.0
+        + "s retried=yes healthy_channel_delivered_meanwhile=yes ingest_during_hang=50/50");
   }
 
   @Test

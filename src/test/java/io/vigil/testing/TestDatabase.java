@@ -40,6 +40,19 @@ public final class TestDatabase {
         + EmbeddedPostgresServer.DATABASE;
   }
 
+  /** The shared database's port on 127.0.0.1 (e.g. for a {@link TcpProxy} in front of it). */
+  public static int port() {
+    url();
+    return pg.port();
+  }
+
+  /** The URL of the shared database reached through another port on 127.0.0.1 (a proxy). */
+  public static String urlThrough(int port) {
+    url();
+    return "postgresql://" + EmbeddedPostgresServer.USER + ":" + pg.password() + "@127.0.0.1:" + port + "/"
+        + EmbeddedPostgresServer.DATABASE;
+  }
+
   public static Connection connect() throws SQLException {
     url();
     return DriverManager.getConnection(
