@@ -35,7 +35,7 @@ class LatencyBenchIT {
   /** One run's latencies in ms: accepted → received and sent → received, and how many never arrived. */
   record Run(List<Double> accepted, List<Double> sent, long missing, long rejected) {}
 
-  static Run run(LoadClient load, TimedReceiver receiver, int rate, double seconds) throws Exception {
+  static Run run(LoadClient load, TimedReceiver receiver, String prefix, int rate, double seconds) throws Exception {
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
     Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
     AtomicLong rejected = new AtomicLong();
@@ -47,7 +47,7 @@ class LatencyBenchIT {
       long due = Math.min(total, (long) ((System.nanoTime() - start) / 1e9 * rate));
       while (sent.get() < due) {
         sent.incrementAndGet();
-        String id = "lat-" + IDS.incrementAndGet();
+        String id = prefix + IDS.incrementAndGet();
         sentAt.put(id, System.nanoTime());
         load.post("/api/v1/events", "{\"id\":\"" + id + "\",\"type\":\"bench.latency\",\"ip\":\"10.2.0.1\"}")
             .onComplete(ar -> {
@@ -97,12 +97,19 @@ class LatencyBenchIT {
     TestDatabase.truncate();
     try (LoadClient load = new LoadClient(0, TestServer.OPERATOR_TOKEN, 64);
         TimedReceiver receiver = new TimedReceiver(load.vertx())) {
-      try (TestServer server = TestServer.builder().webhook("bench-webhook", receiver.url(), null)
+      TestServer.Builder builder = TestServer.builder().webhook("bench-webhook", receiver.url(), null)
           .rule("latency.drl", RULE)
           // The shipped default, not the tests' 100 ms: the wake on commit is what is measured.
-          .env("VIGIL_DELIVERY_POLL_INTERVAL", "1s").start();
+          .env("VIGIL_DELIVERY_POLL_INTERVAL", "1s");
+      // -Dbench.latency.channel_concurrency=N tries another delivery.channel_concurrency (default 4).
+      String channelConcurrency = System.getProperty("bench.latency.channel_concurrency");
+      if (channelConcurrency != null) {
+        builder.env("VIGIL_DELIVERY_CHANNEL_CONCURRENCY", channelConcurrency);
+        BenchReport.write("NOTE latency runs with delivery.channel_concurrency=" + channelConcurrency);
+      }
+      try (TestServer server = builder.start();
           LoadClient client = new LoadClient(server.port(), TestServer.OPERATOR_TOKEN, 64)) {
-        run(client, receiver, 500, 3);
+        run(client, receiver, "warmup-", 500, 3);
         measure(client, receiver, 500, "<= 10 ms / <= 30 ms");
         measure(client, receiver, 2000, "<= 20 ms / <= 100 ms");
       }
@@ -114,7 +121,7 @@ class LatencyBenchIT {
     List<Double> p99 = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     for (int r = 0; r < RUNS; r++) {
-      Run run = run(client, receiver, rate, SECONDS);
+      Run run = run(client, receiver, "lat" + rate + "-", rate, SECONDS);
       p50.add(percentile(run.accepted(), 0.50));
       p99.add(percentile(run.accepted(), 0.99));
       notes.add(String.format(java.util.Locale.ROOT, "received=%d missing=%d rejected=%d sent->received p50=%.1f p99=%.1f",
@@ -125,5 +132,29 @@ class LatencyBenchIT {
         target.split(" / ")[0], "");
     BenchReport.line("accepted -> webhook received p99 at " + rate + " events/s", "ms", p99,
         target.split(" / ")[1], String.join("; ", notes));
+    BenchReport.write("STAGES at " + rate + " events/s (all runs, ms p50/p99): " + stages("lat" + rate + "-%"));
+  }
+
+  /**
+   * Where the time goes, from the database's own timestamps: journal commit → alert row
+   * (engine, alert writer), alert row → first delivery attempt started (outbox claim), and
+   * the attempt itself (render, HTTP to the receiver, recording it).
+   */
+  static String stages(String idPattern) {
+    Map<String, Object> row = TestDatabase.query("WITH s AS (SELECT"
+        + " extract(epoch FROM a.created_at - e.received_at) * 1000 AS to_alert,"
+        + " extract(epoch FROM t.started_at - a.created_at) * 1000 AS to_claim,"
+        + " extract(epoch FROM t.finished_at - t.started_at) * 1000 AS attempt"
+        + " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
+        + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
+        + " WHERE e.id LIKE ?)"
+        + " SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p99,"
+        + " round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_claim)::numeric, 1) AS alert_to_attempt_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY to_claim)::numeric, 1) AS alert_to_attempt_p99,"
+        + " round(percentile_cont(0.5) WITHIN GROUP (ORDER BY attempt)::numeric, 1) AS attempt_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY attempt)::numeric, 1) AS attempt_p99,"
+        + " count(*) AS n FROM s", idPattern).get(0);
+    return row.toString();
   }
 }
