@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ReloadBenchIT \
-  -Dtest.excludedGroups=soak 2>&1 | grep "RELOAD BENCH"
+  -Dtest.excludedGroups=soak 2>&1 | grep -E "RELOAD BENCH|^BENCH"

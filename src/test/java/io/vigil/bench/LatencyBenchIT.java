@@ -1,0 +1,160 @@
+package io.vigil.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import io.vigil.testing.TestDatabase;
+import io.vigil.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Event accepted → webhook received, against the whole server with its default delivery
+ * settings (poll every 1 s; the worker is woken when an alert commits), a rule that raises
+ * one alert per event, and a loopback webhook receiver. Open loop: events are sent on a
+ * schedule (every 5 ms, as many as are due), whether or not earlier ones are answered, so
+ * a slow server shows as latency, not as a lower rate. Run with bench/run.sh; not in CI.
+ */
+@Tag("bench")
+class LatencyBenchIT {
+  private static final int RUNS = 3;
+  private static final double SECONDS = Double.parseDouble(System.getProperty("bench.latency.seconds", "10"));
+  private static final String RULE = "package bench;\nimport io.vigil.rules.Event;\nglobal io.vigil.rules.Alerts alerts;\n\n"
+      + "rule \"latency probe\" @channels(\"bench-webhook\")\nwhen\n    $e : Event(type == \"bench.latency\")\n"
+      + "then\n    alerts.raise(kcontext, $e.getId());\nend\n";
+  private static final AtomicLong IDS = new AtomicLong();
+
+  /** One run's latencies in ms: accepted → received and sent → received, and how many never arrived. */
+  record Run(List<Double> accepted, List<Double> sent, long missing, long rejected) {}
+
+  static Run run(LoadClient load, TimedReceiver receiver, String prefix, int rate, double seconds) throws Exception {
+    Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
+    AtomicLong rejected = new AtomicLong();
+    int total = (int) (rate * seconds);
+    CountDownLatch answered = new CountDownLatch(total);
+    long start = System.nanoTime();
+    AtomicLong sent = new AtomicLong();
+    long timer = load.vertx().setPeriodic(5, t -> {
+      long due = Math.min(total, (long) ((System.nanoTime() - start) / 1e9 * rate));
+      while (sent.get() < due) {
+        sent.incrementAndGet();
+        String id = prefix + IDS.incrementAndGet();
+        sentAt.put(id, System.nanoTime());
+        load.post("/api/v1/events", "{\"id\":\"" + id + "\",\"type\":\"bench.latency\",\"ip\":\"10.2.0.1\"}")
+            .onComplete(ar -> {
+              if (ar.succeeded() && ar.result() == 202) {
+                acceptedAt.put(id, System.nanoTime());
+              } else {
+                rejected.incrementAndGet();
+              }
+              answered.countDown();
+            });
+      }
+    });
+    answered.await((long) seconds + 120, TimeUnit.SECONDS);
+    load.vertx().cancelTimer(timer);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> acceptedAt.keySet().stream().allMatch(id -> receiver.arrival(id) != null));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // reported as missing below
+    }
+    List<Double> fromAccepted = new ArrayList<>();
+    List<Double> fromSent = new ArrayList<>();
+    long missing = 0;
+    for (Map.Entry<String, Long> a : acceptedAt.entrySet()) {
+      Long arrived = receiver.arrival(a.getKey());
+      if (arrived == null) {
+        missing++;
+        continue;
+      }
+      // The webhook can arrive before the client has read the 202 (the engine runs as soon
+      // as the journal commits): the event was accepted by then, so that counts as 0.
+      fromAccepted.add(Math.max(0, arrived - a.getValue()) / 1e6);
+      fromSent.add((arrived - sentAt.get(a.getKey())) / 1e6);
+    }
+    Collections.sort(fromAccepted);
+    Collections.sort(fromSent);
+    return new Run(fromAccepted, fromSent, missing, rejected.get());
+  }
+
+  static double percentile(List<Double> sorted, double p) {
+    return sorted.isEmpty() ? Double.NaN : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+  }
+
+  @Test
+  void latency_at_500_and_2000_events_per_second() throws Exception {
+    BenchReport.write(BenchReport.machine());
+    TestDatabase.truncate();
+    try (LoadClient load = new LoadClient(0, TestServer.OPERATOR_TOKEN, 64);
+        TimedReceiver receiver = new TimedReceiver(load.vertx())) {
+      TestServer.Builder builder = TestServer.builder().webhook("bench-webhook", receiver.url(), null)
+          .rule("latency.drl", RULE)
+          // The shipped default, not the tests' 100 ms: the wake on commit is what is measured.
+          .env("VIGIL_DELIVERY_POLL_INTERVAL", "1s");
+      // -Dbench.latency.channel_concurrency=N tries another delivery.channel_concurrency (default 4).
+      String channelConcurrency = System.getProperty("bench.latency.channel_concurrency");
+      if (channelConcurrency != null) {
+        builder.env("VIGIL_DELIVERY_CHANNEL_CONCURRENCY", channelConcurrency);
+        BenchReport.write("NOTE latency runs with delivery.channel_concurrency=" + channelConcurrency);
+      }
+      try (TestServer server = builder.start();
+          LoadClient client = new LoadClient(server.port(), TestServer.OPERATOR_TOKEN, 64)) {
+        run(client, receiver, "warmup-", 500, 3);
+        measure(client, receiver, 500, "<= 10 ms / <= 30 ms");
+        measure(client, receiver, 2000, "<= 20 ms / <= 100 ms");
+      }
+    }
+  }
+
+  private static void measure(LoadClient client, TimedReceiver receiver, int rate, String target) throws Exception {
+    List<Double> p50 = new ArrayList<>();
+    List<Double> p99 = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (int r = 0; r < RUNS; r++) {
+      Run run = run(client, receiver, "lat" + rate + "-", rate, SECONDS);
+      p50.add(percentile(run.accepted(), 0.50));
+      p99.add(percentile(run.accepted(), 0.99));
+      notes.add(String.format(java.util.Locale.ROOT, "received=%d missing=%d rejected=%d sent->received p50=%.1f p99=%.1f",
+          run.accepted().size(), run.missing(), run.rejected(), percentile(run.sent(), 0.5),
+          percentile(run.sent(), 0.99)));
+    }
+    BenchReport.line("accepted -> webhook received p50 at " + rate + " events/s", "ms", p50,
+        target.split(" / ")[0], "");
+    BenchReport.line("accepted -> webhook received p99 at " + rate + " events/s", "ms", p99,
+        target.split(" / ")[1], String.join("; ", notes));
+    BenchReport.write("STAGES at " + rate + " events/s (all runs, ms p50/p99): " + stages("lat" + rate + "-%"));
+  }
+
+  /**
+   * Where the time goes, from the database's own timestamps: journal commit → alert row
+   * (engine, alert writer), alert row → first delivery attempt started (outbox claim), and
+   * the attempt itself (render, HTTP to the receiver, recording it).
+   */
+  static String stages(String idPattern) {
+    Map<String, Object> row = TestDatabase.query("WITH s AS (SELECT"
+        + " extract(epoch FROM a.created_at - e.received_at) * 1000 AS to_alert,"
+        + " extract(epoch FROM t.started_at - a.created_at) * 1000 AS to_claim,"
+        + " extract(epoch FROM t.finished_at - t.started_at) * 1000 AS attempt"
+        + " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
+        + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
+        + " WHERE e.id LIKE ?)"
+        + " SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p99,"
+        + " round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_claim)::numeric, 1) AS alert_to_attempt_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY to_claim)::numeric, 1) AS alert_to_attempt_p99,"
+        + " round(percentile_cont(0.5) WITHIN GROUP (ORDER BY attempt)::numeric, 1) AS attempt_p50,"
+        + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY attempt)::numeric, 1) AS attempt_p99,"
+        + " count(*) AS n FROM s", idPattern).get(0);
+    return row.toString();
+  }
+}
