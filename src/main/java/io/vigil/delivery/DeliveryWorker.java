@@ -10,7 +10,10 @@ import io.vigil.store.Outbox;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +27,14 @@ import org.slf4j.LoggerFactory;
  * backoff. At most {@code delivery.concurrency} attempts run at once, and at most {@code
  * delivery.channel_concurrency} of them to one channel, so a channel that hangs occupies a
  * few slots, never all of them, never the event loop, and never ingestion.
+ *
+ * <p>A channel with every attempt it may have is left out of the next claims, so its rows
+ * stay due in order while other channels' rows are claimed. A claim can still bring more
+ * rows for one channel than it has free attempts; those wait here, in claim order, and
+ * start the moment an attempt to that channel ends, rather than going back to the outbox
+ * until the next poll (which kept a busy channel a poll interval behind, every time). A
+ * row waits only while its lease has room for a whole attempt; past that, and on stop,
+ * it goes back to the outbox, due at once.
  */
 public final class DeliveryWorker {
   private static final Logger log = LoggerFactory.getLogger(DeliveryWorker.class);
@@ -45,7 +56,13 @@ public final class DeliveryWorker {
   private boolean stopping;
   private int inFlight;
   /** Attempts in flight per tenant and channel; touched on the worker's context only. */
-  private final Map<String, Integer> busy = new HashMap<>();
+  private final Map<Outbox.Slot, Integer> busy = new HashMap<>();
+  /**
+   * Claimed rows waiting for an attempt to their channel to end. They hold none of the
+   * worker's attempts (inFlight), so a hanging channel's rows cannot keep others from being
+   * claimed; there are few, since a channel with waiting rows is full and claims skip it.
+   */
+  private final Map<Outbox.Slot, ArrayDeque<Waiting>> waiting = new HashMap<>();
   private Promise<Void> drained;
 
   public DeliveryWorker(
@@ -64,7 +81,10 @@ public final class DeliveryWorker {
   public void start() {
     context = vertx.getOrCreateContext();
     context.runOnContext(v -> {
-      poller = vertx.setPeriodic(config.pollInterval().toMillis(), t -> poll());
+      poller = vertx.setPeriodic(config.pollInterval().toMillis(), t -> {
+        releaseExpiring();
+        poll();
+      });
       poll();
     });
   }
@@ -91,7 +111,7 @@ public final class DeliveryWorker {
     polling = true;
     pollAgain = false;
     Instant now = clock.instant();
-    outbox.claim(now, now.plus(config.lease()), free).onComplete(ar -> {
+    outbox.claim(now, now.plus(config.lease()), free, fullSlots()).onComplete(ar -> {
       polling = false;
       if (ar.failed()) {
         log.warn("claiming deliveries failed: {}", ar.cause().toString());
@@ -105,29 +125,92 @@ public final class DeliveryWorker {
             .onComplete(x -> drainedIfIdle());
         return;
       }
-      ar.result().forEach(this::deliver);
+      ar.result().forEach(d -> startOrWait(d, now));
       if (!stopping && (pollAgain || ar.result().size() == free)) {
         poll();
       }
     });
   }
 
-  private void deliver(Outbox.Claimed d) {
+  private List<Outbox.Slot> fullSlots() {
+    List<Outbox.Slot> full = new ArrayList<>();
+    busy.forEach((slot, n) -> {
+      if (n >= config.channelConcurrency()) {
+        full.add(slot);
+      }
+    });
+    return full;
+  }
+
+  /** Starts the attempt, or queues the row when its channel has no free attempt. */
+  private void startOrWait(Outbox.Claimed d, Instant claimedAt) {
+    Outbox.Slot slot = new Outbox.Slot(d.tenant(), d.channel());
+    if (busy.getOrDefault(slot, 0) >= config.channelConcurrency() && channels.get(d.tenant(), d.channel()).isPresent()) {
+      waiting.computeIfAbsent(slot, k -> new ArrayDeque<>()).add(new Waiting(d, claimedAt));
+      return;
+    }
     inFlight++;
+    deliver(d);
+  }
+
+  /**
+   * Hands back the waiting rows whose lease has no room left for an attempt (their channel
+   * has been busy that long), so they are claimed again in order rather than held here.
+   */
+  private void releaseExpiring() {
+    Instant now = clock.instant();
+    Instant latestStart = now.plus(config.timeout()).plusMillis(BACKSTOP_MS);
+    waiting.values().removeIf(queue -> {
+      queue.removeIf(w -> {
+        if (w.claimedAt().plus(config.lease()).isAfter(latestStart)) {
+          return false;
+        }
+        inFlight++;
+        release(w.row(), now);
+        return true;
+      });
+      return queue.isEmpty();
+    });
+  }
+
+  /** An attempt to {@code slot} ended: start the rows waiting for it while it has room. */
+  private void startWaiting(Outbox.Slot slot) {
+    ArrayDeque<Waiting> queue = waiting.get(slot);
+    if (queue == null) {
+      return;
+    }
+    Instant now = clock.instant();
+    // Room for a whole attempt within the lease, or another worker may claim the row meanwhile.
+    Instant latestStart = now.plus(config.timeout()).plusMillis(BACKSTOP_MS);
+    while (!queue.isEmpty() && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
+      Waiting w = queue.poll();
+      inFlight++;
+      if (stopping || !w.claimedAt().plus(config.lease()).isAfter(latestStart)) {
+        release(w.row(), now);
+      } else {
+        deliver(w.row());
+      }
+    }
+    if (queue.isEmpty()) {
+      waiting.remove(slot);
+    }
+  }
+
+  /** Back into the outbox, due at {@code at}, the attempt not counted; counted in inFlight until written. */
+  private void release(Outbox.Claimed d, Instant at) {
+    outbox.defer(d.id(), d.attempt(), at).onComplete(ar -> finished(null));
+  }
+
+  private void deliver(Outbox.Claimed d) {
     Instant started = clock.instant();
     Optional<Channel> channel = channels.get(d.tenant(), d.channel());
-    String slot = d.tenant() + '\u0000' + d.channel();
+    Outbox.Slot slot = new Outbox.Slot(d.tenant(), d.channel());
     Future<DeliveryResult> attempt;
     if (channel.isEmpty()) {
       attempt = Future.succeededFuture(
           DeliveryResult.failed("unknown_channel: channel '" + d.channel() + "' is not configured"));
     } else {
       Channel ch = channel.get();
-      if (busy.getOrDefault(slot, 0) >= config.channelConcurrency()) {
-        // The channel has all the attempts it may have: back into the outbox, not counted.
-        outbox.defer(d.id(), d.attempt(), started.plus(config.pollInterval())).onComplete(ar -> finished(null));
-        return;
-      }
       long waitMs = rates.acquire(d.tenant(), ch, started.toEpochMilli());
       if (waitMs > 0) {
         // Over the channel's rate: back into the outbox for later, and not counted as an attempt.
@@ -165,7 +248,7 @@ public final class DeliveryWorker {
   }
 
   /** An attempt is over; {@code slot} is the channel slot it held, if any. */
-  private void finished(String slot) {
+  private void finished(Outbox.Slot slot) {
     if (Vertx.currentContext() != context) {
       // Channel and database futures may complete elsewhere; the counters live on this context.
       context.runOnContext(v -> finished(slot));
@@ -175,6 +258,9 @@ public final class DeliveryWorker {
       busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
     }
     inFlight--;
+    if (slot != null) {
+      startWaiting(slot);
+    }
     drainedIfIdle();
     poll();
   }
@@ -236,6 +322,12 @@ public final class DeliveryWorker {
       if (poller >= 0) {
         vertx.cancelTimer(poller);
       }
+      Instant now = clock.instant();
+      waiting.values().forEach(queue -> queue.forEach(w -> {
+        inFlight++;
+        release(w.row(), now);
+      }));
+      waiting.clear();
       if (inFlight == 0 && !polling) {
         done.complete();
       } else {
@@ -245,4 +337,6 @@ public final class DeliveryWorker {
     });
     return done.future();
   }
+
+  private record Waiting(Outbox.Claimed row, Instant claimedAt) {}
 }

@@ -30,10 +30,24 @@ public final class Outbox {
    * alert; a digest or notice (no single alert) comes with an empty alert and its payload.
    */
   public Future<List<Claimed>> claim(Instant now, Instant leaseUntil, int limit) {
+    return claim(now, leaseUntil, limit, List.of());
+  }
+
+  /**
+   * The same, leaving out the channels in {@code skip} (tenant and channel name pairs): the
+   * worker names those that have every attempt they may have, so their rows stay due in
+   * order instead of being claimed only to be put back.
+   */
+  public Future<List<Claimed>> claim(Instant now, Instant leaseUntil, int limit, List<Slot> skip) {
+    String[] tenants = skip.stream().map(Slot::tenant).toArray(String[]::new);
+    String[] names = skip.stream().map(Slot::channel).toArray(String[]::new);
     return pool.preparedQuery(
             "WITH claimed AS (UPDATE deliveries d SET attempts = d.attempts + 1, lease_until = $2, updated_at = $1"
                 + " FROM (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1"
-                + "   AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $3"
+                + "   AND (lease_until IS NULL OR lease_until <= $1)"
+                + "   AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) AS f(t, c)"
+                + "     WHERE f.t = deliveries.tenant AND f.c = deliveries.channel)"
+                + "   ORDER BY next_attempt_at LIMIT $3"
                 + "   FOR UPDATE SKIP LOCKED) c"
                 + " WHERE d.id = c.id"
                 + " RETURNING d.id, d.alert_id, d.tenant, d.channel, d.kind, d.attempts, d.payload)"
@@ -42,7 +56,8 @@ public final class Outbox {
                 + "   a.rule, a.key, a.fingerprint, a.severity, a.status, a.summary, a.tags, a.template,"
                 + "   a.first_seen, a.last_seen, a.occurrences, a.evidence::text"
                 + " FROM claimed LEFT JOIN alerts a ON a.id = claimed.alert_id")
-        .execute(Tuple.of(AlertStore.utc(now), AlertStore.utc(leaseUntil), limit))
+        .execute(Tuple.of(AlertStore.utc(now), AlertStore.utc(leaseUntil), limit).addArrayOfString(tenants)
+            .addArrayOfString(names))
         .map(rows -> {
           List<Claimed> out = new ArrayList<>();
           for (Row r : rows) {
@@ -87,6 +102,9 @@ public final class Outbox {
         .execute(Tuple.of(id, tenant, channel, kind, AlertStore.utc(now), payload.encode()))
         .mapEmpty();
   }
+
+  /** A tenant's channel, as the worker counts its attempts. */
+  public record Slot(String tenant, String channel) {}
 
   private static JsonObject alertView(Row r) {
     JsonArray tags = new JsonArray();

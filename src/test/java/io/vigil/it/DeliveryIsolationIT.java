@@ -272,6 +272,32 @@ class DeliveryIsolationIT {
   }
 
   @Test
+  @DisplayName("a busy channel's next deliveries start as its attempts end, not a poll interval later")
+  void busy_channel_does_not_wait_for_the_poll() {
+    server.close();
+    // One attempt at a time to a channel, and a poll so slow that waiting for it would
+    // take minutes: the ten deliveries get through only if each starts when the last ends.
+    server = TestServer.builder()
+        .rule("iso.drl", RULES)
+        .webhook("slow", slow.url("/slow"), null)
+        .webhook("fast", fast.url("/fast"), null)
+        .env("VIGIL_DELIVERY_CHANNEL_CONCURRENCY", "1")
+        .env("VIGIL_DELIVERY_POLL_INTERVAL", "60s")
+        .start();
+    api = server.api();
+    StringBuilder batch = new StringBuilder("[");
+    for (int i = 0; i < 10; i++) {
+      batch.append(i == 0 ? "" : ",").append("{\"type\":\"jam\",\"id\":\"burst-").append(i).append("\"}");
+    }
+    post(batch.append("]").toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> TestDatabase.count(
+        "SELECT count(*) FROM deliveries WHERE channel = 'slow' AND status = 'delivered'") == 10);
+    assertEquals(10, slow.requests().size(), "each once");
+    assertEquals(0, TestDatabase.count("SELECT count(*) FROM deliveries WHERE attempts <> 1"),
+        "a delivery that waited for its channel was not counted as an extra attempt");
+  }
+
+  @Test
   @DisplayName("the webhook carries the alert's link and its stored id and fingerprint, but no password or card number")
   void webhook_payload_is_masked_and_linked() {
     try (LogCapture logs = new LogCapture()) {
