@@ -54,7 +54,7 @@ class IngestKillIT {
   @Test
   @DisplayName("B1: SIGKILL k times under load from two tenants: 0 acked events lost, 0 duplicate rows, k of k restarts")
   void acked_events_survive_kills() throws Exception {
-    vigil = VigilProcess.in(dir, CHANNELS, Map.of());
+    vigil = VigilProcess.in(dir.resolve("ingestkill"), CHANNELS, Map.of());
     vigil.start();
     String alpha = newKey(vigil.api(), "alpha");
     String beta = newKey(vigil.api(), "beta");

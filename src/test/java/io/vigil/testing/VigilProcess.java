@@ -150,12 +150,24 @@ public final class VigilProcess implements AutoCloseable {
   }
 
   private void pgCtl(Path pgCtl, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(pgCtl.toString(), "-D", data.resolve("pg").toString(), "-w", "-t", "30"));
+    List<String> cmd = new ArrayList<>();
+    if ("root".equals(System.getProperty("user.name"))) {
+      // pg_ctl refuses to run as root. In a fresh user namespace without a uid mapping it
+      // sees itself as "nobody" while the kernel still checks files and signals as root,
+      // which is what the data directory and the postmaster (both root's here) need.
+      cmd.addAll(List.of("unshare", "-U"));
+    }
+    cmd.addAll(List.of(pgCtl.toString(), "-D", data.resolve("pg").toString(), "-w", "-t", "30"));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Path out = dir.resolve("pg_ctl.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+        .start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("pg_ctl " + String.join(" ", args) + " did not return");
+    }
+    if (p.exitValue() != 0) {
+      throw new IllegalStateException("pg_ctl " + String.join(" ", args) + " failed: " + Files.readString(out));
     }
   }
 
@@ -167,9 +179,16 @@ public final class VigilProcess implements AutoCloseable {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/vigil", "postgres", password);
   }
 
-  /** Kills the process and stops the postmaster it left behind. */
+  /** Kills the process and stops the postmaster it left behind; its logs are kept in target/fault-logs/. */
   @Override
   public void close() throws Exception {
+    Path keep = Path.of("target", "fault-logs", dir.getFileName().toString());
+    Files.createDirectories(keep);
+    try (var logs = Files.list(dir)) {
+      for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+        Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
     for (Process p : started) {
       if (p.isAlive()) {
         p.destroyForcibly();
