@@ -89,9 +89,11 @@ class IngestKillIT {
       clients.forEach(IngestClient::serverChanged);
     }
     for (Future<?> f : running) {
-      f.get(300, java.util.concurrent.TimeUnit.SECONDS);
+      f.get(300 + 30L * KILLS + EVENTS / 100, java.util.concurrent.TimeUnit.SECONDS);
     }
     pool.shutdown();
+    // Every committed event was processed: the engine's position skipped none.
+    awaitEngineCaughtUp(vigil);
 
     long lost = 0;
     long dupRows;
@@ -134,6 +136,16 @@ class IngestKillIT {
         .put("scopes", new io.vertx.core.json.JsonArray().add("ingest").add("read")).encode());
     assertEquals(201, r.status(), r.toString());
     return r.json().getString("token");
+  }
+
+  /** Waits until each tenant's stored engine position covers its last committed event. */
+  static void awaitEngineCaughtUp(io.vigil.testing.VigilProcess vigil) {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      try (Connection c = vigil.sql(); Statement s = c.createStatement()) {
+        return count(s, "SELECT count(*) FROM (SELECT tenant, max(seq) AS m FROM events GROUP BY tenant) e"
+            + " LEFT JOIN engine_positions p USING (tenant) WHERE p.seq IS NULL OR p.seq < e.m") == 0;
+      }
+    });
   }
 
   static long count(Statement s, String sql) throws java.sql.SQLException {

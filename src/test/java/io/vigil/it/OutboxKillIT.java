@@ -165,7 +165,7 @@ class OutboxKillIT {
     }
     assertEquals(ALERTS, alertIds.size(), "one alert per x.test event, none twice");
 
-    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200)).until(
+    await().atMost(Duration.ofSeconds(180 + ALERTS / 20)).pollInterval(Duration.ofMillis(200)).until(
         () -> perAlert(hook).keySet().containsAll(alertIds) && perAlert(chat).keySet().containsAll(alertIds)
             && perAlert(pd).keySet().containsAll(alertIds) && mailPerAlert().keySet().containsAll(alertIds));
     // Everything is delivered: the outbox settles with every row delivered.

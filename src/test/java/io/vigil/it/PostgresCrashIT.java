@@ -56,7 +56,22 @@ class PostgresCrashIT {
   @DisplayName("B2: PostgreSQL crashes m times under load: 202 or 503+Retry-After only, /ready 503 within 2s, back within 10s, 0 acked lost")
   void survives_postgres_crashes() throws Exception {
     // A 2 s connection timeout keeps a request's worst case (pool wait + write) well under the 5 s bound.
-    vigil = VigilProcess.in(dir.resolve("postgrescrash"), IngestKillIT.CHANNELS, Map.of("VIGIL_DB_CONNECT_TIMEOUT", "2s"));
+    // One alert per event: the alert count shows the engine processed every committed event
+    // once, including those whose write lost its answer when PostgreSQL died.
+    Path rules = java.nio.file.Files.createDirectories(dir.resolve("rules"));
+    java.nio.file.Files.writeString(rules.resolve("each.drl"), """
+        package faults;
+        import io.vigil.rules.Event;
+        global io.vigil.rules.Alerts alerts;
+        rule "Each event" @severity("low") @channels("audit-log")
+        when
+            $e : Event(type == "test.load")
+        then
+            alerts.raise(kcontext, $e.getId());
+        end
+        """);
+    vigil = VigilProcess.in(dir.resolve("postgrescrash"), IngestKillIT.CHANNELS,
+        Map.of("VIGIL_DB_CONNECT_TIMEOUT", "2s", "VIGIL_RULES_DIR", rules.toString()));
     vigil.start();
     String alpha = IngestKillIT.newKey(vigil.api(), "alpha");
     String beta = IngestKillIT.newKey(vigil.api(), "beta");
@@ -103,11 +118,14 @@ class PostgresCrashIT {
       assertNotEquals(before, vigil.postmaster().orElseThrow().pid());
     }
     for (Future<?> f : running) {
-      f.get(300, TimeUnit.SECONDS);
+      f.get(300 + 30L * CRASHES + EVENTS / 100, TimeUnit.SECONDS);
     }
     pool.shutdown();
+    // Every committed event was processed, also those whose write lost its answer in a crash.
+    IngestKillIT.awaitEngineCaughtUp(vigil);
 
     long lost = 0;
+    long alerts;
     String syncCommit;
     try (Connection c = vigil.sql(); Statement s = c.createStatement()) {
       Set<String> stored = new HashSet<>();
@@ -117,6 +135,7 @@ class PostgresCrashIT {
         }
       }
       lost = acked.stream().filter(id -> !stored.contains(id)).count();
+      alerts = IngestKillIT.count(s, "SELECT count(*) FROM alerts WHERE rule = 'Each event'");
       try (ResultSet rs = s.executeQuery("SHOW synchronous_commit")) {
         rs.next();
         syncCommit = rs.getString(1);
@@ -127,14 +146,15 @@ class PostgresCrashIT {
     long slowest = clients.stream().mapToLong(c -> c.slowestMs.get()).max().orElse(0);
     List<String> unexpected = new ArrayList<>();
     clients.forEach(c -> unexpected.addAll(c.unexpected));
-    System.out.printf("B2 sent=%d acked=%d lost=%d pg_crashes=%d answered_503=%d connection_errors=%d unexpected=%d"
+    System.out.printf("B2 sent=%d acked=%d lost=%d alerts=%d pg_crashes=%d answered_503=%d connection_errors=%d unexpected=%d"
             + " slowest_request=%dms not_ready_after=%s pg_restarted_after=%s accepting_after_pg_back=%s (ms)%n",
-        EVENTS, acked.size(), lost, CRASHES, unavailable, refused, unexpected.size(), slowest, notReadyMs, pgBackMs,
+        EVENTS, acked.size(), lost, alerts, CRASHES, unavailable, refused, unexpected.size(), slowest, notReadyMs, pgBackMs,
         acceptingMs);
 
     assertEquals("on", syncCommit);
     assertEquals(EVENTS, acked.size(), "every event was acknowledged in the end");
     assertEquals(0, lost, "acknowledged events missing from the journal");
+    assertEquals(EVENTS, alerts, "one alert per event: the engine skipped none and repeated none");
     assertEquals(List.of(), unexpected, "answers other than 202 or 503+Retry-After, or slower than 5 s");
     assertEquals(0, refused, "the HTTP side never went away: only PostgreSQL crashed");
     assertTrue(vigil.log().contains("embedded PostgreSQL restarted"), "the watchdog says what it did");
