@@ -108,7 +108,26 @@ public final class EmbeddedPostgresServer {
    * {@code postmaster.pid}, read at start) is the cheapest truth: no connection, no query.
    */
   public boolean running() {
-    return postmaster.map(ProcessHandle::isAlive).orElse(false);
+    return postmaster.map(p -> !exited(p)).orElse(false);
+  }
+
+  /**
+   * Whether a process has ended. A postmaster is not our child (pg_ctl daemonizes it), so
+   * when it dies it stays a zombie until init reaps it, which can take seconds in a
+   * container; {@link ProcessHandle#isAlive()} still says true for a zombie.
+   */
+  static boolean exited(ProcessHandle p) {
+    if (!p.isAlive()) {
+      return true;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"), StandardCharsets.UTF_8);
+      // "pid (comm) S ...": the state follows the last ')' (comm itself may hold parentheses).
+      int end = stat.lastIndexOf(')');
+      return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return !p.isAlive(); // gone meanwhile, or no /proc: trust isAlive
+    }
   }
 
   /**
@@ -202,13 +221,16 @@ public final class EmbeddedPostgresServer {
     }
   }
 
+  /** Polls (on this worker thread) rather than onExit(), which waits until a zombie is reaped. */
   private static boolean waitForExit(ProcessHandle p, int seconds) {
-    try {
-      p.onExit().get(seconds, TimeUnit.SECONDS);
-      return true;
-    } catch (Exception e) {
-      return !p.isAlive();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!exited(p)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }
+    return true;
   }
 
   private static String passwordFor(Path dataDir) throws IOException {

@@ -134,41 +134,13 @@ public final class VigilProcess implements AutoCloseable {
     return ProcessHandle.of(Long.parseLong(lines.get(0).trim())).filter(ProcessHandle::isAlive);
   }
 
-  /** {@code pg_ctl} next to the {@code postgres} binary the postmaster runs from (zonky's extracted binaries). */
-  public Path pgCtl() throws IOException {
-    ProcessHandle pm = postmaster().orElseThrow(() -> new IllegalStateException("no postmaster running"));
-    Path postgres = Path.of(pm.info().command().orElseThrow());
-    return postgres.resolveSibling("pg_ctl");
-  }
-
   /**
-   * PostgreSQL's crash simulation: {@code pg_ctl stop -m immediate} (no checkpoint; the next
-   * start runs crash recovery). Returns when pg_ctl returns.
+   * PostgreSQL's crash simulation on the process's embedded PostgreSQL: {@code pg_ctl stop
+   * -m immediate} (no checkpoint; the next start runs crash recovery). Returns when pg_ctl
+   * returns.
    */
   public void crashPostgres() throws IOException, InterruptedException {
-    pgCtl(pgCtl(), "stop", "-m", "immediate");
-  }
-
-  private void pgCtl(Path pgCtl, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    if ("root".equals(System.getProperty("user.name"))) {
-      // pg_ctl refuses to run as root. In a fresh user namespace without a uid mapping it
-      // sees itself as "nobody" while the kernel still checks files and signals as root,
-      // which is what the data directory and the postmaster (both root's here) need.
-      cmd.addAll(List.of("unshare", "-U"));
-    }
-    cmd.addAll(List.of(pgCtl.toString(), "-D", data.resolve("pg").toString(), "-w", "-t", "30"));
-    cmd.addAll(List.of(args));
-    Path out = dir.resolve("pg_ctl.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-        .start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("pg_ctl " + String.join(" ", args) + " did not return");
-    }
-    if (p.exitValue() != 0) {
-      throw new IllegalStateException("pg_ctl " + String.join(" ", args) + " failed: " + Files.readString(out));
-    }
+    PgCtl.stopImmediate(data.resolve("pg"));
   }
 
   /** A JDBC connection to the embedded database, as the test's oracle reads it. */
