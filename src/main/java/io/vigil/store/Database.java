@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vigil.config.VigilConfig;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,14 +18,24 @@ import org.slf4j.LoggerFactory;
  * no {@code db.url} is configured, else the external one. Migrations run once here, before
  * anything listens, and startup refuses a server whose commits are not synchronous (a
  * {@code 202} must mean the event survives a crash).
+ *
+ * <p>A watchdog checks every second that the embedded postmaster is alive and starts it
+ * again when it is not (issue 7: "if the embedded PostgreSQL dies while Vigil runs, Vigil
+ * notices and restarts it"); meanwhile requests fail fast with {@code 503} through the
+ * pool's connection timeout. An external PostgreSQL needs no watchdog: the pool opens new
+ * connections on demand, so it reconnects as soon as the server answers again.
  */
 public final class Database {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
+  private static final long WATCH_INTERVAL_MS = 1_000;
 
   private final Vertx vertx;
   private final Pool pool;
   private final EmbeddedPostgresServer embedded;
   private final String description;
+  private final AtomicBoolean restarting = new AtomicBoolean();
+  private volatile boolean stopping;
+  private long watchdog = -1;
 
   private Database(Vertx vertx, Pool pool, EmbeddedPostgresServer embedded, String description) {
     this.vertx = vertx;
@@ -62,8 +73,40 @@ public final class Database {
         d ->
             d.checkDurability()
                 .compose(v -> Migrations.apply(d.pool))
-                .map(d)
+                .map(v -> d.watchEmbedded())
                 .recover(e -> d.stop().transform(x -> Future.failedFuture(e))));
+  }
+
+  private Database watchEmbedded() {
+    if (embedded != null) {
+      watchdog = vertx.setPeriodic(WATCH_INTERVAL_MS, t -> checkEmbedded());
+    }
+    return this;
+  }
+
+  /** On a worker: probing the process is cheap, but restarting it blocks for seconds. */
+  private void checkEmbedded() {
+    if (stopping || !restarting.compareAndSet(false, true)) {
+      return;
+    }
+    vertx.executeBlocking(() -> {
+          if (embedded.running() || stopping) {
+            return null;
+          }
+          long started = System.nanoTime();
+          log.warn("embedded PostgreSQL is not running (crashed or killed); starting it again in {}",
+              embedded.directory().toAbsolutePath().normalize());
+          embedded.restart();
+          log.info("embedded PostgreSQL restarted port={} tookMs={}", embedded.port(),
+              (System.nanoTime() - started) / 1_000_000);
+          return null;
+        }, false)
+        .onComplete(ar -> {
+          restarting.set(false);
+          if (ar.failed()) {
+            log.error("restarting the embedded PostgreSQL failed; trying again in {}ms", WATCH_INTERVAL_MS, ar.cause());
+          }
+        });
   }
 
   private static String normalize(String url) {
@@ -122,6 +165,10 @@ public final class Database {
   }
 
   public Future<Void> stop() {
+    stopping = true;
+    if (watchdog >= 0) {
+      vertx.cancelTimer(watchdog);
+    }
     return pool.close()
         .transform(
             v ->

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * commits are synchronous and fsynced, data is kept on close, it listens on 127.0.0.1 only,
  * and logins need a generated password (scram-sha-256), not trust. A postmaster left behind
  * by a killed JVM is stopped before a new one starts; a lock file keeps two Vigil processes
- * off one data directory.
+ * off one data directory. A postmaster that dies while Vigil runs is started again by
+ * {@link #restart()} on the same directory, port and password (the {@link Database}'s
+ * watchdog calls it), so the connection pool only has to reconnect.
  *
  * <p>Blocking: call it from a worker thread.
  */
@@ -39,8 +41,10 @@ public final class EmbeddedPostgresServer {
   private final Path pgDir;
   private final FileChannel lockChannel;
   private final FileLock lock;
-  private final EmbeddedPostgres pg;
   private final String password;
+  private final int port;
+  private volatile EmbeddedPostgres pg;
+  private volatile Optional<ProcessHandle> postmaster;
 
   private EmbeddedPostgresServer(Path pgDir, FileChannel lockChannel, FileLock lock, EmbeddedPostgres pg, String password) {
     this.pgDir = pgDir;
@@ -48,6 +52,8 @@ public final class EmbeddedPostgresServer {
     this.lock = lock;
     this.pg = pg;
     this.password = password;
+    this.port = pg.getPort();
+    this.postmaster = postmasterOf(pgDir);
   }
 
   public static EmbeddedPostgresServer start(Path dataDir, int port) throws IOException, SQLException {
@@ -65,22 +71,7 @@ public final class EmbeddedPostgresServer {
       Path pgDir = dataDir.resolve("pg");
       stopOrphan(pgDir);
       String password = passwordFor(dataDir);
-      EmbeddedPostgres pg =
-          EmbeddedPostgres.builder()
-              .setDataDirectory(pgDir)
-              .setCleanDataDirectory(false)
-              // Vigil stops it last, after draining; a JVM hook would race that.
-              .setRegisterShutdownHook(false)
-              .setPort(port)
-              .setPGStartupWait(Duration.ofSeconds(60))
-              .setServerConfig("listen_addresses", "127.0.0.1")
-              .setServerConfig("synchronous_commit", "on")
-              .setServerConfig("fsync", "on")
-              .setServerConfig("full_page_writes", "on")
-              .setServerConfig("max_connections", "100")
-              .setServerConfig("password_encryption", "scram-sha-256")
-              .setConnectConfig("password", password)
-              .start();
+      EmbeddedPostgres pg = launch(pgDir, port, password);
       secure(pg, pgDir, password);
       return new EmbeddedPostgresServer(pgDir, lockChannel, lock, pg, password);
     } catch (IOException | SQLException | RuntimeException e) {
@@ -90,8 +81,85 @@ public final class EmbeddedPostgresServer {
     }
   }
 
+  private static EmbeddedPostgres launch(Path pgDir, int port, String password) throws IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(pgDir)
+        .setCleanDataDirectory(false)
+        // Vigil stops it last, after draining; a JVM hook would race that.
+        .setRegisterShutdownHook(false)
+        .setPort(port)
+        .setPGStartupWait(Duration.ofSeconds(60))
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("fsync", "on")
+        .setServerConfig("full_page_writes", "on")
+        .setServerConfig("max_connections", "100")
+        .setServerConfig("password_encryption", "scram-sha-256")
+        .setConnectConfig("password", password)
+        .start();
+  }
+
   public int port() {
-    return pg.getPort();
+    return port;
+  }
+
+  /**
+   * Whether the postmaster is still alive. It is a process Vigil started, so its pid (from
+   * {@code postmaster.pid}, read at start) is the cheapest truth: no connection, no query.
+   */
+  public boolean running() {
+    return postmaster.map(p -> !exited(p)).orElse(false);
+  }
+
+  /**
+   * Whether a process has ended. A postmaster is not our child (pg_ctl daemonizes it), so
+   * when it dies it stays a zombie until init reaps it, which can take seconds in a
+   * container; {@link ProcessHandle#isAlive()} still says true for a zombie.
+   */
+  static boolean exited(ProcessHandle p) {
+    if (!p.isAlive()) {
+      return true;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"), StandardCharsets.UTF_8);
+      // "pid (comm) S ...": the state follows the last ')' (comm itself may hold parentheses).
+      int end = stat.lastIndexOf(')');
+      return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return !p.isAlive(); // gone meanwhile, or no /proc: trust isAlive
+    }
+  }
+
+  /**
+   * Starts the postmaster again after it died (crash, OOM killer, {@code pg_ctl stop -m
+   * immediate}): same directory, port and password, so open pools just reconnect; PostgreSQL
+   * runs crash recovery from its WAL, so every committed transaction is still there.
+   * Blocking: call it from a worker thread.
+   */
+  public synchronized void restart() throws IOException {
+    if (running()) {
+      return;
+    }
+    EmbeddedPostgres dead = pg;
+    try {
+      // Releases the library's lock on the data directory; its pg_ctl stop finds nothing to stop.
+      dead.close();
+    } catch (IOException | RuntimeException e) {
+      log.debug("closing the dead embedded PostgreSQL: {}", e.toString());
+    }
+    stopOrphan(pgDir);
+    pg = launch(pgDir, port, password);
+    postmaster = postmasterOf(pgDir);
+  }
+
+  private static Optional<ProcessHandle> postmasterOf(Path pgDir) {
+    try {
+      List<String> lines = Files.readAllLines(pgDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+      return ProcessHandle.of(Long.parseLong(lines.get(0).trim()));
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot read the embedded postmaster's pid: {}", e.toString());
+      return Optional.empty();
+    }
   }
 
   public String password() {
@@ -102,7 +170,8 @@ public final class EmbeddedPostgresServer {
     return pgDir;
   }
 
-  public void stop() {
+  /** Synchronized with {@link #restart()}: a stop during a restart would leave a postmaster behind. */
+  public synchronized void stop() {
     try {
       pg.close();
     } catch (IOException e) {
@@ -152,13 +221,16 @@ public final class EmbeddedPostgresServer {
     }
   }
 
+  /** Polls (on this worker thread) rather than onExit(), which waits until a zombie is reaped. */
   private static boolean waitForExit(ProcessHandle p, int seconds) {
-    try {
-      p.onExit().get(seconds, TimeUnit.SECONDS);
-      return true;
-    } catch (Exception e) {
-      return !p.isAlive();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!exited(p)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }
+    return true;
   }
 
   private static String passwordFor(Path dataDir) throws IOException {

@@ -39,13 +39,26 @@ import java.util.function.Consumer;
  * or in flight: when the database hangs (a partition without a reset), the single insert
  * in flight can hang with it, and the requests queued behind it must still get their
  * {@code 503} in time rather than wait for the connection to die.
+ *
+ * <p>One case breaks "one insert in flight" from the database's side: a write whose answer
+ * is lost (connection dropped, PostgreSQL crashed after its WAL flush) may have committed
+ * after all, yet its events were never handed to the engine, and the client's resend only
+ * finds duplicates. Such a write is <em>in doubt</em>: before the next insert, the journal
+ * looks its ids up and hands over whatever committed, so they still reach the engine before
+ * any later (higher) seq. Every insert holds a transaction-scoped advisory lock, which the
+ * look-up takes too, so it waits for a write whose backend is still finishing its commit
+ * (and two Vigil processes on one external database never interleave their seqs either).
  */
 public final class EventJournal {
+  /** Held by every journal insert and by the look-up of writes in doubt, until their commit. */
+  static final long WRITE_LOCK = 0x5649_4749_4c4aL; // "VIGILJ"
   private static final String INSERT =
-      "WITH ins AS ("
+      "WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ") IS NULL AS l),"
+          + " ins AS ("
           + " INSERT INTO events (tenant, id, type, time, received_at, body)"
+          // Joined with the lock so it is taken before any row (and any seq) is produced.
           + " SELECT t, i, ty, tm, r, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[],"
-          + "   $4::timestamptz[], $5::timestamptz[], $6::text[]) AS u(t, i, ty, tm, r, b)"
+          + "   $4::timestamptz[], $5::timestamptz[], $6::text[]) AS u(t, i, ty, tm, r, b), lock"
           + " ON CONFLICT (tenant, id) DO NOTHING RETURNING seq, tenant, id),"
           + " pos AS (INSERT INTO engine_positions (tenant, seq)"
           + "   SELECT DISTINCT t, 0 FROM unnest($7::text[]) AS p(t) ON CONFLICT (tenant) DO NOTHING)"
@@ -65,6 +78,10 @@ public final class EventJournal {
   private boolean writing;
   /** How many of the next requests to write one at a time, after a batch failed on its data. */
   private int isolate;
+  /** Events of writes that failed without a clear answer; looked up before the next insert. */
+  private final Map<String, Event> inDoubt = new HashMap<>();
+  /** The highest seq handed to the engine by this process. */
+  private long publishedSeq;
 
   public EventJournal(Vertx vertx, Pool pool, int batchMaxRows, int queueMax, long writeTimeoutMs) {
     this.vertx = vertx;
@@ -123,6 +140,10 @@ public final class EventJournal {
   }
 
   private void flush() {
+    if (!inDoubt.isEmpty()) {
+      resolveInDoubt();
+      return;
+    }
     List<Pending> batch = new ArrayList<>();
     int rows = 0;
     int maxRequests = isolate > 0 ? 1 : Integer.MAX_VALUE;
@@ -188,6 +209,10 @@ public final class EventJournal {
             }
             knownTenants.addAll(newTenants);
           } else {
+            if (!isDataError(ar.cause())) {
+              // No answer is not a "no": the rows may have committed. Find out before the next insert.
+              inDoubt.putAll(unique);
+            }
             result.tryFail(ar.cause());
           }
           flush();
@@ -213,6 +238,64 @@ public final class EventJournal {
     });
   }
 
+  /**
+   * Looks up the events of writes in doubt (under the write lock, so a write still committing
+   * is waited for) and hands those that did commit to the engine, before any later insert can
+   * take a higher seq. While the database cannot answer, the requests queued meanwhile fail
+   * (the client sees {@code 503} and resends) and the look-up is tried again.
+   */
+  private void resolveInDoubt() {
+    writing = true;
+    List<Event> doubt = new ArrayList<>(inDoubt.values());
+    String[] tenants = new String[doubt.size()];
+    String[] ids = new String[doubt.size()];
+    for (int i = 0; i < doubt.size(); i++) {
+      tenants[i] = doubt.get(i).getTenant();
+      ids[i] = doubt.get(i).getId();
+    }
+    Promise<List<Row>> result = Promise.promise();
+    long timer = vertx.setTimer(writeTimeoutMs, t -> result.tryFail(new TimeoutException("journal look-up timed out")));
+    pool.withTransaction(tx -> tx.query("SELECT pg_advisory_xact_lock(" + WRITE_LOCK + ")").execute()
+            .compose(v -> tx.preparedQuery("SELECT e.seq, e.tenant, e.id FROM events e"
+                    + " JOIN unnest($1::text[], $2::text[]) AS d(t, i) ON e.tenant = d.t AND e.id = d.i")
+                .execute(Tuple.tuple().addArrayOfString(tenants).addArrayOfString(ids))))
+        .onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            List<Row> found = new ArrayList<>();
+            ar.result().forEach(found::add);
+            result.tryComplete(found);
+          } else {
+            result.tryFail(ar.cause());
+          }
+        });
+    result.future().onComplete(ar -> {
+      if (ar.succeeded()) {
+        Map<String, Event> byKey = new HashMap<>(inDoubt);
+        inDoubt.clear();
+        // A found row at or below the last published seq is an id that was already stored
+        // (a resend inside the failed write), not one the failed write added.
+        List<Row> added = ar.result().stream().filter(r -> r.getLong(0) > publishedSeq).toList();
+        publish(added, byKey);
+        flush();
+        return;
+      }
+      List<Pending> failed = new ArrayList<>(queue);
+      queue.clear();
+      for (Pending p : failed) {
+        queuedRows.addAndGet(-p.events.size());
+        p.complete(Future.failedFuture(ar.cause()));
+      }
+      // Try again shortly even if nothing new arrives, so committed events do not wait for traffic.
+      vertx.setTimer(500, t -> writer.runOnContext(x -> {
+        if (!writing) {
+          flush();
+        }
+      }));
+      writing = false;
+    });
+  }
+
   private static boolean isDataError(Throwable e) {
     return e instanceof PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22");
   }
@@ -229,6 +312,7 @@ public final class EventJournal {
     }
     committed.sort(Comparator.comparingLong(Event::getSeq));
     if (!committed.isEmpty()) {
+      publishedSeq = Math.max(publishedSeq, committed.get(committed.size() - 1).getSeq());
       committedListener.accept(committed);
     }
     return inserted;
