@@ -239,7 +239,8 @@ public final class Server {
         config.ingest().maxEventsPerRequest());
     EventValidator validator = new EventValidator(new com.fasterxml.jackson.databind.ObjectMapper(),
         config.ingest().maxLateness(), config.ingest().maxSkew());
-    api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics));
+    api.router().post("/api/v1/events").handler(new EventsHandler(parser, validator, journal, clock, metrics,
+        config.ingest().tenantEventsPerSecond(), config.ingest().maxEventsPerRequest()));
     AuditLog audit = new AuditLog(database.pool());
     new AlertsHandler(alerts, new AlertEvents(database.pool()), audit, clock).mount(api.router());
     new ApiKeysHandler(keys, auth, audit, clock).mount(api.router());

@@ -142,7 +142,8 @@ public final class ConfigLoader {
             r.duration("ingest.max_lateness", "1h", Duration.ZERO),
             r.duration("ingest.max_skew", "5m", Duration.ZERO),
             r.integer("ingest.queue_max", 50_000, 1, 10_000_000),
-            r.integer("ingest.batch_max_rows", 2_000, 1, 100_000));
+            r.integer("ingest.batch_max_rows", 2_000, 1, 100_000),
+            r.integer("ingest.tenant_events_per_second", 0, 0, 10_000_000));
     EngineConfig engine =
         new EngineConfig(
             r.duration("engine.tick", "1s", Duration.ofMillis(10)),

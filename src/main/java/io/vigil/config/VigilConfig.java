@@ -52,7 +52,8 @@ public record VigilConfig(
       Duration maxLateness,
       Duration maxSkew,
       int queueMax,
-      int batchMaxRows) {}
+      int batchMaxRows,
+      double tenantEventsPerSecond) {}
 
   public record EngineConfig(
       Duration tick,

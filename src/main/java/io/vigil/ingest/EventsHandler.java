@@ -34,10 +34,13 @@ public final class EventsHandler implements Handler<RoutingContext> {
   private final Counter accepted;
   private final Counter duplicates;
   private final Timer latency;
+  private final TenantQuota quota;
 
+  /** {@code tenantEventsPerSecond}: the per-tenant quota, 0 for none. */
   public EventsHandler(
       EventParser parser, EventValidator validator, io.vigil.store.EventJournal journal, Clock clock,
-      MeterRegistry metrics) {
+      MeterRegistry metrics, double tenantEventsPerSecond, int maxEventsPerRequest) {
+    this.quota = new TenantQuota(tenantEventsPerSecond, maxEventsPerRequest);
     this.parser = parser;
     this.validator = validator;
     this.journal = journal;
@@ -78,6 +81,12 @@ public final class EventsHandler implements Handler<RoutingContext> {
       events = validator.validate(nodes, cloud, principal.tenant(), clock.millis());
     } catch (ApiError e) {
       throw rejected(e);
+    }
+    long waitMs = quota.acquire(principal.tenant(), events.size(), clock.millis());
+    if (waitMs > 0) {
+      throw rejected(new ApiError(ErrorCode.RATE_LIMITED, "tenant '" + principal.tenant()
+          + "' is over its ingest rate (ingest.tenant_events_per_second); nothing was stored", null,
+          (int) Math.max(1, (waitMs + 999) / 1000)));
     }
     journal.append(events).onComplete(ar -> {
       if (ar.failed()) {

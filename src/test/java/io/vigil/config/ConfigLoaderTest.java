@@ -63,7 +63,7 @@ class ConfigLoaderTest {
         () ->
             assertEquals(
                 new IngestConfig(1024 * 1024, 1000, 64, 64 * 1024, Duration.ofHours(1), Duration.ofMinutes(5),
-                    50_000, 2_000),
+                    50_000, 2_000, 0),
                 c.ingest()),
         () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1), Duration.ofMinutes(10)), c.engine()),
         () ->
