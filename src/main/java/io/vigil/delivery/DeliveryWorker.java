@@ -64,6 +64,7 @@ public final class DeliveryWorker {
    */
   private final Map<Outbox.Slot, ArrayDeque<Waiting>> waiting = new HashMap<>();
   private Promise<Void> drained;
+  private final RepeatedFailureLog claimFailures;
 
   public DeliveryWorker(
       Vertx vertx, Outbox outbox, Channels channels, MessageRenderer renderer, DeliveryConfig config, Clock clock,
@@ -76,6 +77,7 @@ public final class DeliveryWorker {
     this.config = config;
     this.clock = clock;
     this.backoff = backoff;
+    this.claimFailures = new RepeatedFailureLog(log, "claiming deliveries", config.pollInterval());
   }
 
   public void start() {
@@ -114,10 +116,11 @@ public final class DeliveryWorker {
     outbox.claim(now, now.plus(config.lease()), free, fullSlots()).onComplete(ar -> {
       polling = false;
       if (ar.failed()) {
-        log.warn("claiming deliveries failed: {}", ar.cause().toString());
+        claimFailures.failed(ar.cause());
         drainedIfIdle();
         return;
       }
+      claimFailures.succeeded();
       if (stopping) {
         // Claimed while stopping: put them back now rather than leave them leased (and
         // untouched) until the lease runs out after the next start.

@@ -24,20 +24,17 @@ final class Ticker {
   private final Vertx vertx;
   private final Duration interval;
   private final Supplier<Future<?>> pass;
-  private final String name;
   private io.vertx.core.Context context;
   private long timer = -1;
   private Future<?> running;
   private volatile boolean stopped;
-  // Context only: consecutive failures and when one was last logged.
-  private int failures;
-  private long loggedAtNanos;
+  private final RepeatedFailureLog failures;
 
   Ticker(Vertx vertx, Duration interval, Supplier<Future<?>> pass, String name) {
     this.vertx = vertx;
     this.interval = interval;
     this.pass = pass;
-    this.name = name;
+    this.failures = new RepeatedFailureLog(log, name, interval);
   }
 
   void start() {
@@ -58,18 +55,9 @@ final class Ticker {
     }
     running = f.onComplete(ar -> {
       if (ar.succeeded()) {
-        if (failures > 0) {
-          log.info("{} works again after {} failed passes", name, failures);
-          failures = 0;
-        }
-        return;
-      }
-      failures++;
-      long now = System.nanoTime();
-      if (failures == 1 || now - loggedAtNanos >= 60_000_000_000L) {
-        loggedAtNanos = now;
-        log.warn("{} failed ({} in a row), trying again every {}: {}", name, failures, interval,
-            ar.cause().toString());
+        failures.succeeded();
+      } else {
+        failures.failed(ar.cause());
       }
     });
   }
