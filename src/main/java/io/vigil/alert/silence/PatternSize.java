@@ -1,5 +1,6 @@
 package io.vigil.alert.silence;
 
+import io.vigil.engine.policy.RegexErrorPosition;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -42,7 +43,7 @@ final class PatternSize {
         }
         atom(cur, 1);
       } else if (c == '[') {
-        i = afterClass(p, i);
+        i = RegexErrorPosition.afterClass(p, i);
         atom(cur, 1);
       } else if (c == '(') {
         groups.push(cur);
@@ -92,30 +93,5 @@ final class PatternSize {
     long n = Long.parseLong(parts[0]);
     long m = parts.length > 1 && !parts[1].isEmpty() ? Long.parseLong(parts[1]) : n + 1;
     return Math.max(1, Math.max(n, m));
-  }
-
-  /** The index after the character class opening at {@code start}. */
-  private static int afterClass(String p, int start) {
-    int i = start + 1;
-    if (i < p.length() && p.charAt(i) == '^') {
-      i++;
-    }
-    if (i < p.length() && p.charAt(i) == ']') {
-      i++;
-    }
-    while (i < p.length()) {
-      char c = p.charAt(i);
-      if (c == '\\') {
-        i += 2;
-      } else if (p.startsWith("[:", i)) {
-        int end = p.indexOf(":]", i + 2);
-        i = end < 0 ? i + 1 : end + 2;
-      } else if (c == ']') {
-        return i + 1;
-      } else {
-        i++;
-      }
-    }
-    return p.length();
   }
 }

@@ -85,8 +85,11 @@ public final class RegexErrorPosition {
     return open.isEmpty() ? -1 : open.peekLast();
   }
 
-  /** The index after the class opening at {@code start}: after its ']' or at the end. */
-  private static int afterClass(String p, int start) {
+  /**
+   * The index after the character class opening at {@code start} in an RE2 pattern: after
+   * its ']' or at the end. Also what silences' pattern size check skips classes with.
+   */
+  public static int afterClass(String p, int start) {
     int i = start + 1;
     if (i < p.length() && p.charAt(i) == '^') {
       i++;
