@@ -126,15 +126,18 @@ public final class AlertStore {
     return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
             + " AND status <> 'skipped' ORDER BY created_at, channel")
         .execute(Tuple.of(alertId))
-        .map(rows -> {
-          List<String> out = new ArrayList<>();
-          rows.forEach(r -> {
-            if (!out.contains(r.getString(0))) {
-              out.add(r.getString(0));
-            }
-          });
-          return out;
-        });
+        .map(AlertStore::distinctChannels);
+  }
+
+  /** The channel names of rows whose first column is a channel, each once, in row order. */
+  static List<String> distinctChannels(Iterable<Row> rows) {
+    List<String> out = new ArrayList<>();
+    rows.forEach(r -> {
+      if (!out.contains(r.getString(0))) {
+        out.add(r.getString(0));
+      }
+    });
+    return out;
   }
 
   /** Advances a tenant's processed journal position; it never moves backwards. */

@@ -147,15 +147,7 @@ public final class SilenceStore {
     return tx.preparedQuery("SELECT channel FROM deliveries WHERE alert_id = $1 AND kind = 'raised'"
             + " AND status = 'skipped' AND reason = 'silenced' ORDER BY created_at, channel")
         .execute(Tuple.of(alertId))
-        .map(rows -> {
-          List<String> out = new ArrayList<>();
-          rows.forEach(r -> {
-            if (!out.contains(r.getString(0))) {
-              out.add(r.getString(0));
-            }
-          });
-          return out;
-        });
+        .map(AlertStore::distinctChannels);
   }
 
   private static List<StoredSilence> all(Iterable<Row> rows) {
