@@ -58,19 +58,13 @@ public final class Digests {
   /** One pass: queues the digest of every period that has ended; answers how many were queued. */
   public Future<Integer> run() {
     Instant now = clock.instant();
-    return pool.withTransaction(tx -> tx.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ")").execute()
-            .compose(rows -> {
-              if (!rows.iterator().next().getBoolean(0)) {
-                return Future.succeededFuture(0);
-              }
-              return DigestStore.waiting(tx).compose(waiting -> {
-                Future<Integer> chain = Future.succeededFuture(0);
-                for (DigestStore.Waiting w : waiting) {
-                  chain = chain.compose(n -> close(tx, w, now).map(queued -> n + queued));
-                }
-                return chain;
-              });
-            }))
+    return ExclusivePass.run(pool, LOCK_KEY, tx -> DigestStore.waiting(tx).compose(waiting -> {
+          Future<Integer> chain = Future.succeededFuture(0);
+          for (DigestStore.Waiting w : waiting) {
+            chain = chain.compose(n -> close(tx, w, now).map(queued -> n + queued));
+          }
+          return chain;
+        }))
         .onSuccess(n -> {
           if (n > 0) {
             onNewDeliveries.run();

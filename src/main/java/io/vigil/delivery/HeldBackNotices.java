@@ -63,19 +63,15 @@ public final class HeldBackNotices {
   /** One pass: queues the notices of every hour that has ended; answers how many were queued. */
   public Future<Integer> run() {
     Instant now = clock.instant();
-    return pool.withTransaction(tx -> tx.query("SELECT pg_try_advisory_xact_lock(" + LOCK_KEY + ")").execute()
-            .compose(rows -> {
-              if (!rows.iterator().next().getBoolean(0)) {
-                return Future.succeededFuture(0);
+    return ExclusivePass.run(pool, LOCK_KEY, tx -> HeldBackStore.due(tx, ClockHour.lastEndedStart(now), BATCH)
+            .compose(due -> {
+              Future<Integer> chain = Future.succeededFuture(0);
+              for (HeldBackStore.Held h : due) {
+                chain = chain.compose(n -> notice(tx, h, now).map(queued -> n + queued));
               }
-              return HeldBackStore.due(tx, ClockHour.lastEndedStart(now), BATCH).compose(due -> {
-                Future<Integer> chain = Future.succeededFuture(0);
-                for (HeldBackStore.Held h : due) {
-                  chain = chain.compose(n -> notice(tx, h, now).map(queued -> n + queued));
-                }
-                return chain;
-              }).compose(n -> HeldBackStore.prune(tx, now.minus(KEEP)).map(n));
-            }))
+              return chain;
+            })
+            .compose(n -> HeldBackStore.prune(tx, now.minus(KEEP)).map(n)))
         .onSuccess(n -> {
           if (n > 0) {
             onNewDeliveries.run();
