@@ -162,10 +162,9 @@ public final class DeliveryWorker {
    */
   private void releaseExpiring() {
     Instant now = clock.instant();
-    Instant latestStart = now.plus(config.timeout()).plusMillis(BACKSTOP_MS);
     waiting.values().removeIf(queue -> {
       queue.removeIf(w -> {
-        if (w.claimedAt().plus(config.lease()).isAfter(latestStart)) {
+        if (leaseHasRoom(w, now)) {
           return false;
         }
         inFlight++;
@@ -183,12 +182,10 @@ public final class DeliveryWorker {
       return;
     }
     Instant now = clock.instant();
-    // Room for a whole attempt within the lease, or another worker may claim the row meanwhile.
-    Instant latestStart = now.plus(config.timeout()).plusMillis(BACKSTOP_MS);
     while (!queue.isEmpty() && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
       Waiting w = queue.poll();
       inFlight++;
-      if (stopping || !w.claimedAt().plus(config.lease()).isAfter(latestStart)) {
+      if (stopping || !leaseHasRoom(w, now)) {
         release(w.row(), now);
       } else {
         deliver(w.row());
@@ -197,6 +194,11 @@ public final class DeliveryWorker {
     if (queue.isEmpty()) {
       waiting.remove(slot);
     }
+  }
+
+  /** Whether a whole attempt started now ends within the row's lease, so no other worker can claim it meanwhile. */
+  private boolean leaseHasRoom(Waiting w, Instant now) {
+    return w.claimedAt().plus(config.lease()).isAfter(now.plus(config.timeout()).plusMillis(BACKSTOP_MS));
   }
 
   /** Back into the outbox, due at {@code at}, the attempt not counted; counted in inFlight until written. */
