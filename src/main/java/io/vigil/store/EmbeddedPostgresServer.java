@@ -114,9 +114,10 @@ public final class EmbeddedPostgresServer {
   /**
    * Whether a process has ended. A postmaster is not our child (pg_ctl daemonizes it), so
    * when it dies it stays a zombie until init reaps it, which can take seconds in a
-   * container; {@link ProcessHandle#isAlive()} still says true for a zombie.
+   * container; {@link ProcessHandle#isAlive()} still says true for a zombie. The fault tests
+   * wait for a crashed postmaster with it too.
    */
-  static boolean exited(ProcessHandle p) {
+  public static boolean exited(ProcessHandle p) {
     if (!p.isAlive()) {
       return true;
     }
