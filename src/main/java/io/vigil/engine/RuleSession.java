@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class RuleSession implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RuleSession.class);
   private static final long HOUR = 3_600_000L;
+  /** How often, in engine time, the threshold counters (one per key) are swept for idle keys. */
+  private static final long SWEEP_EVERY_MS = 10_000L;
 
   private final String tenant;
   private final KieSession session;
@@ -43,14 +47,22 @@ public final class RuleSession implements AutoCloseable {
   private final Thresholds thresholds;
   private final int maxEvidence;
   private final List<AlertRaise> fired = new ArrayList<>();
-  /** Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. */
-  private final Map<String, Long> lastPage = new HashMap<>();
-  /** Matches already raised (rule, key, event positions), until their events have expired. */
-  private final Map<String, Long> raisedMatches = new HashMap<>();
+  /**
+   * Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. Kept in
+   * the order of that time (a key raised again moves to the end; the engine clock never goes
+   * back), so eviction reads only the expired head instead of every key on every tick.
+   */
+  private final LinkedHashMap<String, Long> lastPage = new LinkedHashMap<>();
+  /**
+   * Matches already raised (rule, key, event positions), until their events have expired;
+   * in raise order, which is time order, for the same reason.
+   */
+  private final LinkedHashMap<String, Long> raisedMatches = new LinkedHashMap<>();
   /** Pages of the last hour per rule with {@code @max_alerts_per_hour}. */
   private final Map<String, ArrayDeque<Long>> pagesThisHour = new HashMap<>();
   private RuleSet ruleSet;
   private long operations;
+  private long lastSweep = Long.MIN_VALUE / 2;
   private long ruleFailures;
 
   public RuleSession(String tenant, KieContainer container, RuleSet ruleSet, int maxEvidence) {
@@ -84,6 +96,11 @@ public final class RuleSession implements AutoCloseable {
       return in == -1 ? -1 : clock.getCurrentTime() + Math.max(0, in);
     }
     return clock.getCurrentTime();
+  }
+
+  /** Cooldowns and raised matches remembered, which eviction keeps to those still running. */
+  int remembered() {
+    return lastPage.size() + raisedMatches.size();
   }
 
   public long factCount() {
@@ -228,6 +245,9 @@ public final class RuleSession implements AutoCloseable {
     if (last != null && raise.getTime() - last < cooldown.toMillis()) {
       return true;
     }
+    if (last != null) {
+      lastPage.remove(k);
+    }
     lastPage.put(k, raise.getTime());
     return false;
   }
@@ -260,22 +280,40 @@ public final class RuleSession implements AutoCloseable {
     return false;
   }
 
-  /** Forgets cooldowns, hourly counts and threshold keys that have run out. */
+  /**
+   * Forgets cooldowns, hourly counts and threshold keys that have run out. The cooldown and
+   * match maps are read from their oldest end and stop at the first entry still running (an
+   * entry behind a longer cooldown waits for it, which only keeps it a little longer); the
+   * rest is swept whole, at most once per {@link #SWEEP_EVERY_MS} of engine time.
+   */
   void evict() {
     long now = clock.getCurrentTime();
-    lastPage.entrySet().removeIf(e -> {
+    for (Iterator<Map.Entry<String, Long>> it = lastPage.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Long> e = it.next();
       RuleInfo info = ruleSet.rule(e.getKey().substring(0, e.getKey().indexOf('\u0000')));
       long cooldown = info == null ? 0 : info.metadata().cooldown().toMillis();
-      return now - e.getValue() >= cooldown;
-    });
+      if (now - e.getValue() < cooldown) {
+        break;
+      }
+      it.remove();
+    }
+    long keep = ruleSet.expiry().toMillis();
+    for (Iterator<Long> it = raisedMatches.values().iterator(); it.hasNext(); ) {
+      if (now - it.next() <= keep) {
+        break;
+      }
+      it.remove();
+    }
+    if (now - lastSweep < SWEEP_EVERY_MS) {
+      return;
+    }
+    lastSweep = now;
     pagesThisHour.values().forEach(q -> {
       while (!q.isEmpty() && now - q.peekFirst() >= HOUR) {
         q.pollFirst();
       }
     });
     pagesThisHour.values().removeIf(ArrayDeque::isEmpty);
-    long keep = ruleSet.expiry().toMillis();
-    raisedMatches.values().removeIf(at -> now - at > keep);
     thresholds.evictIdle();
   }
 

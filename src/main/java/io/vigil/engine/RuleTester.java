@@ -104,6 +104,11 @@ public final class RuleTester implements AutoCloseable {
     return session.factCount();
   }
 
+  /** Cooldowns and raised matches the session still remembers (what eviction bounds). */
+  int remembered() {
+    return session.remembered();
+  }
+
   /** Everything raised so far, in order. */
   public List<RaisedAlert> raised() {
     return List.copyOf(raised);
