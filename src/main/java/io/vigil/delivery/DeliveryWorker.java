@@ -28,13 +28,19 @@ import org.slf4j.LoggerFactory;
  * delivery.channel_concurrency} of them to one channel, so a channel that hangs occupies a
  * few slots, never all of them, never the event loop, and never ingestion.
  *
- * <p>A channel with every attempt it may have is left out of the next claims, so its rows
- * stay due in order while other channels' rows are claimed. A claim can still bring more
- * rows for one channel than it has free attempts; those wait here, in claim order, and
- * start the moment an attempt to that channel ends, rather than going back to the outbox
- * until the next poll (which kept a busy channel a poll interval behind, every time). A
- * row waits only while its lease has room for a whole attempt; past that, and on stop,
- * it goes back to the outbox, due at once.
+ * <p>Claims run ahead of sending: the worker holds about twice {@code delivery.concurrency}
+ * rows, those beyond its attempts waiting here in claim order, and each channel keeps a
+ * round of rows waiting behind its attempts, so an attempt that ends is followed at once by
+ * the next instead of by a claim's round trip. A channel with its attempts and its round
+ * both taken is left out of claims, so its rows stay due in order while other channels'
+ * rows are claimed; rows waiting behind it do not count against what others may claim. A
+ * row waits only while its lease has room for a whole attempt; past that, and on stop, it
+ * goes back to the outbox, due at once.
+ *
+ * <p>A channel's attempt slot is free as soon as its send is over; the outcome is then
+ * written by {@link AttemptRecorder}, many outcomes to a commit. Until it is written the
+ * attempt still counts against {@code delivery.concurrency}, which bounds what a crash can
+ * make Vigil send twice.
  */
 public final class DeliveryWorker {
   private static final Logger log = LoggerFactory.getLogger(DeliveryWorker.class);
@@ -44,6 +50,7 @@ public final class DeliveryWorker {
   private final Outbox outbox;
   private final Channels channels;
   private final OutboundMessages messages;
+  private final AttemptRecorder recorder;
   private final DeliveryConfig config;
   private final Clock clock;
   private final ChannelRates rates = new ChannelRates();
@@ -64,6 +71,9 @@ public final class DeliveryWorker {
    */
   private final Map<Outbox.Slot, ArrayDeque<Waiting>> waiting = new HashMap<>();
   private Promise<Void> drained;
+  /** startWaiting is running (it can be re-entered through an attempt that ends at once). */
+  private boolean starting;
+  private boolean startAgain;
   private final RepeatedFailureLog claimFailures;
 
   public DeliveryWorker(
@@ -74,6 +84,7 @@ public final class DeliveryWorker {
     this.outbox = outbox;
     this.channels = channels;
     this.messages = new OutboundMessages(outbox, renderer);
+    this.recorder = new AttemptRecorder(outbox);
     this.config = config;
     this.clock = clock;
     this.backoff = backoff;
@@ -106,14 +117,14 @@ public final class DeliveryWorker {
       pollAgain = true;
       return;
     }
-    int free = config.concurrency() - inFlight;
-    if (free <= 0) {
+    int room = config.concurrency() * 2 - inFlight - waitingForAttempts();
+    if (room <= 0) {
       return;
     }
     polling = true;
     pollAgain = false;
     Instant now = clock.instant();
-    outbox.claim(now, now.plus(config.lease()), free, fullSlots()).onComplete(ar -> {
+    outbox.claim(now, now.plus(config.lease()), room, fullSlots()).onComplete(ar -> {
       polling = false;
       if (ar.failed()) {
         claimFailures.failed(ar.cause());
@@ -128,32 +139,55 @@ public final class DeliveryWorker {
             .onComplete(x -> drainedIfIdle());
         return;
       }
-      ar.result().forEach(d -> startOrWait(d, now));
-      if (!stopping && (pollAgain || ar.result().size() == free)) {
+      for (Outbox.Claimed d : ar.result()) {
+        Outbox.Slot slot = new Outbox.Slot(d.tenant(), d.channel());
+        if (waitingFor(slot) == 0 && inFlight < config.concurrency()
+            && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
+          inFlight++;
+          deliver(d);
+        } else {
+          waiting.computeIfAbsent(slot, k -> new ArrayDeque<>()).add(new Waiting(d, now));
+        }
+      }
+      if (pollAgain || ar.result().size() == room) {
         poll();
       }
     });
   }
 
+  /**
+   * Channels left out of the next claim: those with every attempt in flight and a round of
+   * rows already waiting behind them. A busy channel keeps that round claimed, so an attempt
+   * that ends is followed at once by the next, while a hanging one holds no more than it.
+   */
   private List<Outbox.Slot> fullSlots() {
     List<Outbox.Slot> full = new ArrayList<>();
     busy.forEach((slot, n) -> {
-      if (n >= config.channelConcurrency()) {
+      if (n + waitingFor(slot) >= 2 * config.channelConcurrency()) {
         full.add(slot);
       }
     });
     return full;
   }
 
-  /** Starts the attempt, or queues the row when its channel has no free attempt. */
-  private void startOrWait(Outbox.Claimed d, Instant claimedAt) {
-    Outbox.Slot slot = new Outbox.Slot(d.tenant(), d.channel());
-    if (busy.getOrDefault(slot, 0) >= config.channelConcurrency() && channels.get(d.tenant(), d.channel()).isPresent()) {
-      waiting.computeIfAbsent(slot, k -> new ArrayDeque<>()).add(new Waiting(d, claimedAt));
-      return;
+  private int waitingFor(Outbox.Slot slot) {
+    ArrayDeque<Waiting> queue = waiting.get(slot);
+    return queue == null ? 0 : queue.size();
+  }
+
+  /**
+   * Waiting rows whose channel has a free attempt: they wait only for the worker's own
+   * limit, so they count against what the next claim may bring. Rows behind a busy channel
+   * do not, or a hanging channel's rows would keep every other channel's from being claimed.
+   */
+  private int waitingForAttempts() {
+    int n = 0;
+    for (Map.Entry<Outbox.Slot, ArrayDeque<Waiting>> e : waiting.entrySet()) {
+      if (busy.getOrDefault(e.getKey(), 0) < config.channelConcurrency()) {
+        n += e.getValue().size();
+      }
     }
-    inFlight++;
-    deliver(d);
+    return n;
   }
 
   /**
@@ -175,24 +209,42 @@ public final class DeliveryWorker {
     });
   }
 
-  /** An attempt to {@code slot} ended: start the rows waiting for it while it has room. */
-  private void startWaiting(Outbox.Slot slot) {
-    ArrayDeque<Waiting> queue = waiting.get(slot);
-    if (queue == null) {
+  /**
+   * Starts waiting rows, in claim order per channel, while their channel has a free attempt
+   * and the worker is under {@code delivery.concurrency}; a row whose lease has no room left
+   * goes back to the outbox instead. An attempt can end while this runs (a channel that
+   * fails at once), and that calls here again: the outer call then goes round once more.
+   */
+  private void startWaiting() {
+    if (starting) {
+      startAgain = true;
       return;
     }
-    Instant now = clock.instant();
-    while (!queue.isEmpty() && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
-      Waiting w = queue.poll();
-      inFlight++;
-      if (stopping || !leaseHasRoom(w, now)) {
-        release(w.row(), now);
-      } else {
-        deliver(w.row());
-      }
-    }
-    if (queue.isEmpty()) {
-      waiting.remove(slot);
+    starting = true;
+    try {
+      do {
+        startAgain = false;
+        Instant now = clock.instant();
+        for (Map.Entry<Outbox.Slot, ArrayDeque<Waiting>> e : List.copyOf(waiting.entrySet())) {
+          Outbox.Slot slot = e.getKey();
+          ArrayDeque<Waiting> queue = e.getValue();
+          while (!queue.isEmpty() && inFlight < config.concurrency()
+              && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
+            Waiting w = queue.poll();
+            inFlight++;
+            if (stopping || !leaseHasRoom(w, now)) {
+              release(w.row(), now);
+            } else {
+              deliver(w.row());
+            }
+          }
+          if (queue.isEmpty()) {
+            waiting.remove(slot, queue);
+          }
+        }
+      } while (startAgain);
+    } finally {
+      starting = false;
     }
   }
 
@@ -203,7 +255,7 @@ public final class DeliveryWorker {
 
   /** Back into the outbox, due at {@code at}, the attempt not counted; counted in inFlight until written. */
   private void release(Outbox.Claimed d, Instant at) {
-    outbox.defer(d.id(), d.attempt(), at).onComplete(ar -> finished(null));
+    outbox.defer(d.id(), d.attempt(), at).onComplete(ar -> finished());
   }
 
   private void deliver(Outbox.Claimed d) {
@@ -219,7 +271,7 @@ public final class DeliveryWorker {
       long waitMs = rates.acquire(d.tenant(), ch, started.toEpochMilli());
       if (waitMs > 0) {
         // Over the channel's rate: back into the outbox for later, and not counted as an attempt.
-        outbox.defer(d.id(), d.attempt(), started.plusMillis(waitMs)).onComplete(ar -> finished(null));
+        outbox.defer(d.id(), d.attempt(), started.plusMillis(waitMs)).onComplete(ar -> finished());
         return;
       }
       busy.merge(slot, 1, Integer::sum);
@@ -242,30 +294,47 @@ public final class DeliveryWorker {
             return Future.succeededFuture(DeliveryResult.retry("internal error in channel " + d.channel()));
           });
     }
+    if (channel.isPresent()) {
+      // The channel's slot is free once the send is over; recording the outcome need not hold it.
+      attempt.onComplete(ar -> sent(slot));
+    }
     attempt.compose(result -> record(d, started, result))
         .onComplete(ar -> {
           if (ar.failed()) {
             // The lease runs out and the row is claimed again: at-least-once, never lost.
             log.warn("recording delivery {} failed: {}", d.id(), ar.cause().toString());
           }
-          finished(channel.isPresent() ? slot : null);
+          finished();
         });
   }
 
-  /** An attempt is over; {@code slot} is the channel slot it held, if any. */
-  private void finished(Outbox.Slot slot) {
+  /** A send to {@code slot} is over (its outcome may still be being recorded): start what waits for it. */
+  private void sent(Outbox.Slot slot) {
     if (Vertx.currentContext() != context) {
-      // Channel and database futures may complete elsewhere; the counters live on this context.
-      context.runOnContext(v -> finished(slot));
+      context.runOnContext(v -> sent(slot));
       return;
     }
-    if (slot != null) {
-      busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
+    busy.computeIfPresent(slot, (k, n) -> n <= 1 ? null : n - 1);
+    startWaiting();
+    if (waitingFor(slot) < config.channelConcurrency()) {
+      // Its round of waiting rows runs low: claim the next while the ones left are sent.
+      poll();
+    }
+  }
+
+  /**
+   * An attempt is over and recorded, or its row was put back. Until then it counts in
+   * {@code inFlight}, which bounds claims, so rows sent but not yet recorded (what a crash
+   * makes Vigil send again) stay as few as attempts in flight.
+   */
+  private void finished() {
+    if (Vertx.currentContext() != context) {
+      // Channel and database futures may complete elsewhere; the counters live on this context.
+      context.runOnContext(v -> finished());
+      return;
     }
     inFlight--;
-    if (slot != null) {
-      startWaiting(slot);
-    }
+    startWaiting();
     drainedIfIdle();
     poll();
   }
@@ -294,15 +363,16 @@ public final class DeliveryWorker {
     if (result instanceof DeliveryResult.Delivered ok) {
       log.debug("delivered alert={} channel={} attempt={}", d.alert().getString("id"), d.channel(), d.attempt());
       count(d, "delivered", true);
-      return outbox.record(d.id(), d.attempt(), started, now, "delivered", "delivered", ok.statusCode(), null, null);
+      return recorder.record(
+          new Outbox.Outcome(d.id(), d.attempt(), started, now, "delivered", "delivered", ok.statusCode(), null, null));
     }
     if (result instanceof DeliveryResult.Retry retry && d.attempt() < config.retry().maxAttempts()) {
       Duration wait = backoff.delay(d.attempt(), retry.retryAfter());
       log.warn("delivery failed alert={} channel={} attempt={} retryIn={} error={}",
           d.alert().getString("id"), d.channel(), d.attempt(), wait, retry.error());
       count(d, "retry", false);
-      return outbox.record(d.id(), d.attempt(), started, now, "pending", "retry", retry.statusCode(),
-          retry.error(), now.plus(wait));
+      return recorder.record(new Outbox.Outcome(d.id(), d.attempt(), started, now, "pending", "retry",
+          retry.statusCode(), retry.error(), now.plus(wait)));
     }
     String error = result instanceof DeliveryResult.Retry r
         ? "gave up after " + d.attempt() + " attempts: " + r.error()
@@ -310,7 +380,8 @@ public final class DeliveryWorker {
     log.error("delivery failed for good alert={} channel={} attempt={} error={}",
         d.alert().getString("id"), d.channel(), d.attempt(), error);
     count(d, "failed", true);
-    return outbox.record(d.id(), d.attempt(), started, now, "failed", "failed", result.statusCode(), error, null);
+    return recorder.record(
+        new Outbox.Outcome(d.id(), d.attempt(), started, now, "failed", "failed", result.statusCode(), error, null));
   }
 
   /**

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -134,35 +135,70 @@ public final class Outbox {
   public Future<Void> record(
       UUID id, int attempt, Instant startedAt, Instant finishedAt, String status, String outcome,
       Integer statusCode, String error, Instant nextAttemptAt) {
+    return recordAll(List.of(
+        new Outcome(id, attempt, startedAt, finishedAt, status, outcome, statusCode, error, nextAttemptAt)));
+  }
+
+  /**
+   * Records many attempts' outcomes in one transaction, each exactly as {@link #record} does:
+   * the statements go out as pipelined batches, so the cost is a few round trips and one
+   * commit whatever the number. An outcome for an attempt that is no longer the row's
+   * current one (its lease passed and another worker took it) changes nothing but history.
+   */
+  public Future<Void> recordAll(List<Outcome> outcomes) {
+    if (outcomes.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> updates = new ArrayList<>();
+    List<Tuple> attempts = new ArrayList<>();
+    for (Outcome o : outcomes) {
+      updates.add(Tuple.of(o.id(), o.status(), o.error(), o.statusCode(),
+              o.nextAttemptAt() == null ? null : AlertStore.utc(o.nextAttemptAt()), AlertStore.utc(o.finishedAt()))
+          .addInteger(o.attempt()));
+      attempts.add(Tuple.of(o.id(), o.attempt(), AlertStore.utc(o.startedAt()), AlertStore.utc(o.finishedAt()),
+          o.outcome(), o.statusCode()).addString(o.error()));
+    }
     return pool.withTransaction(tx -> tx.preparedQuery(
                 "UPDATE deliveries SET status = $2, lease_until = NULL, last_error = $3, last_status_code = $4,"
                     + " next_attempt_at = COALESCE($5, next_attempt_at), updated_at = $6,"
                     + " delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END"
                     + " WHERE id = $1 AND attempts = $7")
-            .execute(Tuple.of(id, status, error, statusCode,
-                    nextAttemptAt == null ? null : AlertStore.utc(nextAttemptAt), AlertStore.utc(finishedAt))
-                .addInteger(attempt))
-            .compose(updated -> updated.rowCount() == 1 && ("delivered".equals(status) || "failed".equals(status))
-                ? settleHeld(tx, id, status, error, finishedAt) : Future.succeededFuture())
+            .executeBatch(updates)
+            .compose(updated -> {
+              List<Tuple> settled = new ArrayList<>();
+              RowSet<Row> result = updated;
+              for (Outcome o : outcomes) {
+                if (result.rowCount() == 1 && ("delivered".equals(o.status()) || "failed".equals(o.status()))) {
+                  settled.add(Tuple.of(o.id(), o.status(), AlertStore.utc(o.finishedAt()),
+                      "digest " + o.id() + " failed: " + o.error()));
+                }
+                result = result.next();
+              }
+              return settled.isEmpty() ? Future.succeededFuture() : settleHeld(tx, settled);
+            })
             .compose(v -> tx.preparedQuery(
                     "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome,"
                         + " status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-                .execute(Tuple.of(id, attempt, AlertStore.utc(startedAt), AlertStore.utc(finishedAt), outcome,
-                    statusCode).addString(error))))
+                .executeBatch(attempts)))
         .mapEmpty();
   }
 
+  /** An attempt's outcome, as {@link #recordAll} writes it. */
+  public record Outcome(UUID id, int attempt, Instant startedAt, Instant finishedAt, String status, String outcome,
+      Integer statusCode, String error, Instant nextAttemptAt) {}
+
   /**
-   * A digest has its outcome: the alerts' deliveries it carried (held, reason {@code
-   * digest_pending}) take it, with reason {@code digest}. Nothing for other deliveries.
+   * Digests have their outcome: the alerts' deliveries each carried (held, reason {@code
+   * digest_pending}) take it, with reason {@code digest}. Nothing for other deliveries, which
+   * carry none; each tuple is (digest id, status, at, error if it failed).
    */
-  private static Future<Void> settleHeld(SqlClient tx, UUID digestId, String status, String error, Instant at) {
+  private static Future<Void> settleHeld(SqlClient tx, List<Tuple> digests) {
     return tx.preparedQuery(
             "UPDATE deliveries SET status = $2, reason = 'digest', updated_at = $3,"
                 + " delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END,"
                 + " last_error = CASE WHEN $2 = 'failed' THEN $4 END"
                 + " WHERE digest_id = $1 AND status = 'held'")
-        .execute(Tuple.of(digestId, status, AlertStore.utc(at), "digest " + digestId + " failed: " + error))
+        .executeBatch(digests)
         .mapEmpty();
   }
 

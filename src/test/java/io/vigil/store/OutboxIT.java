@@ -325,4 +325,45 @@ class OutboxIT {
     assertEquals(0, row(delivered).get("attempts"));
     assertEquals(1, get(outbox.pendingCount()));
   }
+
+  @Test
+  @DisplayName("outcomes recorded together in one batch land exactly as each recorded alone, a stale one included")
+  void record_all_is_each_record() throws Exception {
+    List<UUID> ids = alertWith(T, List.of(
+        new AlertStore.NewDelivery("a-ok", "pending", null, null),
+        new AlertStore.NewDelivery("b-retry", "pending", null, null),
+        new AlertStore.NewDelivery("c-gone", "pending", null, null),
+        new AlertStore.NewDelivery("d-stale", "pending", null, null)));
+    assertEquals(4, claim(outbox, T).size());
+    // d's lease passes and another worker takes it: attempt 2 is d's current one.
+    TestDatabase.update("UPDATE deliveries SET attempts = 2 WHERE id = ?", ids.get(3));
+    Map<String, Object> staleBefore = row(ids.get(3));
+
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(ids.get(0), 1, T, T.plusSeconds(1), "delivered", "delivered", 200, null, null),
+        new Outbox.Outcome(ids.get(1), 1, T, T.plusSeconds(2), "pending", "retry", 503, "HTTP 503", T.plusSeconds(90)),
+        new Outbox.Outcome(ids.get(2), 1, T, T.plusSeconds(3), "failed", "failed", 410, "HTTP 410", null),
+        new Outbox.Outcome(ids.get(3), 1, T, T.plusSeconds(4), "failed", "failed", 400, "HTTP 400", null))));
+
+    assertEquals("delivered", row(ids.get(0)).get("status"));
+    assertEquals(T.plusSeconds(1), instant(row(ids.get(0)).get("delivered_at")));
+    assertEquals("pending", row(ids.get(1)).get("status"));
+    assertEquals(T.plusSeconds(90), instant(row(ids.get(1)).get("next_attempt_at")));
+    assertEquals("HTTP 503", row(ids.get(1)).get("last_error"));
+    assertEquals("failed", row(ids.get(2)).get("status"));
+    assertEquals(410, row(ids.get(2)).get("last_status_code"));
+    assertEquals(staleBefore, row(ids.get(3)), "the stale attempt's outcome leaves its row alone");
+    for (UUID id : ids.subList(0, 3)) {
+      assertNull(row(id).get("lease_until"), "every current outcome ends its lease");
+    }
+    List<Map<String, Object>> attempts = TestDatabase.query(
+        "SELECT d.channel, t.outcome, t.status_code FROM delivery_attempts t JOIN deliveries d ON d.id = t.delivery_id"
+            + " ORDER BY d.channel");
+    assertEquals(List.of(
+        Map.of("channel", "a-ok", "outcome", "delivered", "status_code", 200),
+        Map.of("channel", "b-retry", "outcome", "retry", "status_code", 503),
+        Map.of("channel", "c-gone", "outcome", "failed", "status_code", 410),
+        Map.of("channel", "d-stale", "outcome", "failed", "status_code", 400)), attempts,
+        "each send that happened is in the history, the stale one too");
+  }
 }
