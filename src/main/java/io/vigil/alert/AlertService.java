@@ -21,6 +21,7 @@ import io.vigil.store.EventCodec;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -95,16 +96,34 @@ public final class AlertService {
     return Future.all(all).mapEmpty();
   }
 
-  /** Writes one batch in one transaction; returns how many deliveries it created. */
+  /**
+   * Writes one batch in one transaction; returns how many deliveries it created. Raises of
+   * one fingerprint are recorded one after the other, in order (the first opens the alert,
+   * the next counts on it); raises of different fingerprints touch different alerts, so
+   * their statements go out together and the connection pipelines them: a batch costs a
+   * few round trips, not a few per raise. {@link RaiseTurns} keeps what depends on order
+   * (channel caps, the numbering of alerts) in raise order.
+   */
   private Future<Integer> write(String tenant, List<RaisedAlert> raises, long position) {
     Instant now = clock.instant();
     return store.pool()
         .withTransaction(tx -> {
-          Future<Integer> chain = Future.succeededFuture(0);
+          Map<String, Future<Integer>> lastOfFingerprint = new HashMap<>();
+          List<Future<Integer>> recorded = new ArrayList<>();
+          RaiseTurns turns = new RaiseTurns();
           for (RaisedAlert r : raises) {
-            chain = chain.compose(n -> record(tx, r, now).map(created -> n + created));
+            RaiseTurns.Turn turn = turns.next();
+            Future<Integer> before = lastOfFingerprint.get(r.fingerprint());
+            Future<Integer> one = (before == null ? record(tx, r, now, turn)
+                : before.compose(n -> record(tx, r, now, turn)))
+                .andThen(ar -> turn.pass());
+            lastOfFingerprint.put(r.fingerprint(), one);
+            recorded.add(one);
           }
-          return position > 0 ? chain.compose(n -> store.savePosition(tx, tenant, position).map(n)) : chain;
+          // join, not all: the transaction ends only after every statement sent in it has answered.
+          Future<Integer> created = Future.join(recorded)
+              .map(done -> recorded.stream().mapToInt(Future::result).sum());
+          return position > 0 ? created.compose(n -> store.savePosition(tx, tenant, position).map(n)) : created;
         })
         .onSuccess(created -> {
           if (created > 0) {
@@ -113,8 +132,8 @@ public final class AlertService {
         });
   }
 
-  private Future<Integer> record(io.vertx.sqlclient.SqlClient tx, RaisedAlert r, Instant now) {
-    String fingerprint = Fingerprint.of(r.tenant(), r.rule(), r.key());
+  private Future<Integer> record(io.vertx.sqlclient.SqlClient tx, RaisedAlert r, Instant now, RaiseTurns.Turn turn) {
+    String fingerprint = r.fingerprint();
     if (r.isClear()) {
       return clear(tx, r, fingerprint, now);
     }
@@ -141,10 +160,10 @@ public final class AlertService {
               r.rateLimited() ? DeliveryLimits.RATE_LIMITED : silence.isPresent() ? Silences.REASON : null,
               r.resolveAfter().orElse(config.alerts().resolveAfter()), r.repeat().orElse(config.alerts().repeat()));
           // A silenced alert uses none of a channel's hourly allowance and joins no digest.
-          Future<List<NewDelivery>> decided = silence.isPresent()
+          Future<List<NewDelivery>> decided = turn.decide(() -> silence.isPresent()
               ? Future.succeededFuture(Silences.held(deliveriesFor(r)))
-              : limits.apply(tx, r, deliveriesFor(r), now);
-          return decided.compose(deliveries -> store.insert(tx, alert, deliveries)
+              : limits.apply(tx, r, deliveriesFor(r), now));
+          return decided.compose(deliveries -> turn.insert(() -> store.insert(tx, alert, deliveries))
               .compose(id -> silence.isEmpty() ? Future.succeededFuture(id)
                   : silences.hold(tx, id, silence.get()).map(id))
               .compose(id -> limits.countHeldBack(tx, r, id, deliveries, now).map(id))

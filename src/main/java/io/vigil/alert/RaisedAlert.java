@@ -37,4 +37,9 @@ public record RaisedAlert(
   public boolean isClear() {
     return resolvedBy.isPresent();
   }
+
+  /** The identity of the alert this raise opens or counts on (a clear: the one it resolves). */
+  public String fingerprint() {
+    return Fingerprint.of(tenant, rule, key);
+  }
 }

@@ -107,6 +107,12 @@ class LatencyBenchIT {
         builder.env("VIGIL_DELIVERY_CHANNEL_CONCURRENCY", channelConcurrency);
         BenchReport.write("NOTE latency runs with delivery.channel_concurrency=" + channelConcurrency);
       }
+      // -Dbench.latency.concurrency=N tries another delivery.concurrency (default 16).
+      String concurrency = System.getProperty("bench.latency.concurrency");
+      if (concurrency != null) {
+        builder.env("VIGIL_DELIVERY_CONCURRENCY", concurrency);
+        BenchReport.write("NOTE latency runs with delivery.concurrency=" + concurrency);
+      }
       try (TestServer server = builder.start();
           LoadClient client = new LoadClient(server.port(), TestServer.OPERATOR_TOKEN, 64)) {
         run(client, receiver, "warmup-", 500, 3);
@@ -120,8 +126,11 @@ class LatencyBenchIT {
     List<Double> p50 = new ArrayList<>();
     List<Double> p99 = new ArrayList<>();
     List<String> notes = new ArrayList<>();
+    List<String> throughput = new ArrayList<>();
     for (int r = 0; r < RUNS; r++) {
-      Run run = run(client, receiver, "lat" + rate + "-", rate, SECONDS);
+      String prefix = "lat" + rate + "-r" + r + "-";
+      Run run = run(client, receiver, prefix, rate, SECONDS);
+      throughput.add(throughput(prefix + "%"));
       p50.add(percentile(run.accepted(), 0.50));
       p99.add(percentile(run.accepted(), 0.99));
       notes.add(String.format(java.util.Locale.ROOT, "received=%d missing=%d rejected=%d sent->received p50=%.1f p99=%.1f",
@@ -133,6 +142,25 @@ class LatencyBenchIT {
     BenchReport.line("accepted -> webhook received p99 at " + rate + " events/s", "ms", p99,
         target.split(" / ")[1], String.join("; ", notes));
     BenchReport.write("STAGES at " + rate + " events/s (all runs, ms p50/p99): " + stages("lat" + rate + "-%"));
+    BenchReport.write("RATES at " + rate + " events/s (per run, events/s over each stage's busy span): "
+        + String.join("; ", throughput));
+  }
+
+  /**
+   * How fast each stage went during one run, from the database's timestamps: alerts stored
+   * per second (first to last alert row) and first attempts finished per second. A stage
+   * slower than the offered rate is where the queue builds.
+   */
+  static String throughput(String idPattern) {
+    Map<String, Object> row = TestDatabase.query("SELECT count(*) AS n,"
+        + " round((count(*) / greatest(0.001, extract(epoch FROM max(a.created_at) - min(a.created_at))))::numeric)"
+        + "   AS alerts_per_s,"
+        + " round((count(*) / greatest(0.001, extract(epoch FROM max(t.finished_at) - min(t.started_at))))::numeric)"
+        + "   AS deliveries_per_s"
+        + " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
+        + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
+        + " WHERE e.id LIKE ?", idPattern).get(0);
+    return row.toString();
   }
 
   /**

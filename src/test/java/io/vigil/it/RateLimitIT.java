@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -160,6 +161,28 @@ class RateLimitIT {
   String alertStatus(String key) {
     return api.get("/api/v1/alerts?limit=1000").items().stream().map(o -> (JsonObject) o)
         .filter(a -> a.getString("key").equals(key)).findFirst().orElseThrow().getString("status");
+  }
+
+  @Test
+  @DisplayName("raises written together in one batch keep raise order: alert numbering and who gets a channel's allowance")
+  void one_batch_keeps_raise_order() {
+    // One request, so one journal batch, one engine hand-over and one alert write: the rule-capped
+    // c3 needs no channel count, so unordered it would be written before c1 and c2.
+    String batch = Stream.of("capped:c1", "capped:c2", "capped:c3", "page:p1", "page:p2")
+        .map(t -> "{\"type\":\"" + t.split(":")[0] + "\",\"id\":\"" + t.split(":")[1] + "\"}")
+        .collect(Collectors.joining(",", "[", "]"));
+    assertEquals(202, api.post("/api/v1/events", batch).status());
+    awaitAlerts(5);
+
+    List<String> newestFirst = api.get("/api/v1/alerts?limit=100").items().stream()
+        .map(o -> ((JsonObject) o).getString("key")).toList();
+    assertEquals(List.of("p2", "p1", "c3", "c2", "c1"), newestFirst, "alerts are numbered in raise order");
+    for (String key : List.of("c1", "c2")) {
+      assertTrue(List.of("pending", "delivered").contains(outcomes(key).get("hook")), key + " " + outcomes(key));
+    }
+    assertEquals("skipped/rate_limited", outcomes("c3").get("hook"), "the rule's own cap held c3");
+    assertEquals("skipped/rate_limited", outcomes("p1").get("hook"), "the first two raises took the hour's two");
+    assertEquals("skipped/rate_limited", outcomes("p2").get("hook"));
   }
 
   @Test
