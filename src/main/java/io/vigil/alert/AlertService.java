@@ -120,10 +120,12 @@ public final class AlertService {
             lastOfFingerprint.put(r.fingerprint(), one);
             recorded.add(one);
           }
+          // The position goes out with the raises: the transaction commits both or neither.
+          Future<Void> saved = position > 0 ? store.savePosition(tx, tenant, position) : Future.succeededFuture();
           // join, not all: the transaction ends only after every statement sent in it has answered.
-          Future<Integer> created = Future.join(recorded)
-              .map(done -> recorded.stream().mapToInt(Future::result).sum());
-          return position > 0 ? created.compose(n -> store.savePosition(tx, tenant, position).map(n)) : created;
+          List<Future<?>> all = new ArrayList<>(recorded);
+          all.add(saved);
+          return Future.join(all).map(done -> recorded.stream().mapToInt(Future::result).sum());
         })
         .onSuccess(created -> {
           if (created > 0) {
