@@ -193,10 +193,13 @@ public final class VigilProcess implements AutoCloseable {
 
   /** A JDBC connection to the embedded database, as the test's oracle reads it. */
   public Connection sql() throws IOException, SQLException {
-    List<String> pid = Files.readAllLines(data.resolve("pg/postmaster.pid"));
-    String pgPort = pid.get(3).trim();
     String password = Files.readString(data.resolve("pg-password")).trim();
-    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/vigil", "postgres", password);
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgresPort() + "/vigil", "postgres", password);
+  }
+
+  /** The embedded PostgreSQL's port, from its pid file. */
+  public int postgresPort() throws IOException {
+    return Integer.parseInt(Files.readAllLines(data.resolve("pg/postmaster.pid")).get(3).trim());
   }
 
   /** Kills the process and stops the postmaster it left behind; its logs are kept in target/fault-logs/. */
