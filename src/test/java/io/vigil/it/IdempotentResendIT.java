@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vigil.testing.Api;
-import io.vigil.testing.TestDatabase;
-import io.vigil.testing.TestServer;
+import io.vigil.testing.ProcessDatabase;
+import io.vigil.testing.VigilProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,23 +22,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * B14 of RELIABILITY.md: a resend is idempotent. The same 1,000 ids sent twice, and another
  * 1,000 sent at the same time by two clients, are stored once each; every resent id is
  * answered {@code 202} and listed in {@code duplicate_ids}; each id is reported new in
  * exactly one answer; the rule that raises one alert per event raises exactly as many
- * alerts as a single send would.
+ * alerts as a single send would. Against the built jar as a child process, with its own
+ * data directory. Size: {@code -Dvigil.fault.resend_ids} (default 1,000).
  */
 class IdempotentResendIT {
-  static final int IDS = 1_000;
-  TestServer server;
-
-  @BeforeEach
-  void start() {
-    TestDatabase.truncate();
-    server = TestServer.builder()
-        .rule("each.drl", """
+  static final int IDS = Integer.getInteger("vigil.fault.resend_ids", 1_000);
+  static final String RULE = """
             package resend;
             import io.vigil.rules.Event;
             global io.vigil.rules.Alerts alerts;
@@ -46,20 +44,30 @@ class IdempotentResendIT {
             then
                 alerts.raise(kcontext, $e.getId());
             end
-            """)
-        .logChannel("audit-log")
-        .start();
+            """;
+
+  @TempDir Path dir;
+  VigilProcess vigil;
+
+  @BeforeEach
+  void start() throws Exception {
+    Path rules = Files.createDirectories(dir.resolve("rules"));
+    Files.writeString(rules.resolve("each.drl"), RULE);
+    vigil = VigilProcess.in(dir.resolve("resend"), "channels:\n  - name: audit-log\n    type: log\n",
+        Map.of("VIGIL_RULES_DIR", rules.toString()));
+    vigil.start();
   }
 
   @AfterEach
-  void stop() {
-    server.close();
+  void stop() throws Exception {
+    vigil.close();
   }
 
   @Test
-  @DisplayName("B14: the same 1,000 ids twice, and 1,000 ids from two clients at once: 1,000 rows each, duplicates flagged")
+  @DisplayName("B14 (jar): the same 1,000 ids twice, and 1,000 ids from two clients at once: 1,000 rows each, duplicates flagged")
   void resent_ids_are_stored_once() throws Exception {
-    Api api = server.api();
+    Api api = vigil.api();
+    ProcessDatabase db = new ProcessDatabase(vigil);
     Tally first = sendAll(api, "s");
     Tally second = sendAll(api, "s");
     assertEquals(IDS, first.accepted);
@@ -77,10 +85,10 @@ class IdempotentResendIT {
     ta.freshIds.forEach(id -> freshIn.merge(id, 1, Integer::sum));
     tb.freshIds.forEach(id -> freshIn.merge(id, 1, Integer::sum));
 
-    long rows = TestDatabase.count("SELECT count(*) FROM events WHERE tenant = 'default'");
-    long distinct = TestDatabase.count("SELECT count(DISTINCT id) FROM events WHERE tenant = 'default'");
-    await().atMost(Duration.ofSeconds(60)).until(TestDatabase::engineCaughtUp);
-    long alerts = TestDatabase.count("SELECT count(*) FROM alerts WHERE rule = 'Each event'");
+    long rows = db.count("SELECT count(*) FROM events WHERE tenant = 'default'");
+    long distinct = db.count("SELECT count(DISTINCT id) FROM events WHERE tenant = 'default'");
+    await().atMost(Duration.ofSeconds(60)).until(db::engineCaughtUp);
+    long alerts = db.count("SELECT count(*) FROM alerts WHERE rule = 'Each event'");
     System.out.printf("B14 ids=%d sequential: accepted=%d+%d duplicates_flagged=%d; concurrent: accepted=%d+%d"
             + " duplicates_flagged=%d+%d fresh_twice=%d; journal_rows=%d alerts=%d%n",
         IDS, first.accepted, second.accepted, second.duplicates, ta.accepted, tb.accepted, ta.duplicates,
@@ -106,7 +114,7 @@ class IdempotentResendIT {
     return sendAll(api, prefix, null);
   }
 
-  /** Sends ids {@code prefix-0..999} in ten batches; with a barrier, waits for the other client first. */
+  /** Sends ids {@code prefix-0..IDS-1} in batches of 100; with a barrier, waits for the other client first. */
   private static Tally sendAll(Api api, String prefix, CyclicBarrier together) {
     Tally t = new Tally();
     for (int i = 0; i < IDS; i += 100) {

@@ -44,7 +44,12 @@ public final class Receiver implements AutoCloseable {
   private volatile Function<Request, Answer> answer = r -> Answer.status(200);
 
   public Receiver() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    this(0);
+  }
+
+  /** A receiver on a given port: one that comes up where a channel's connections were refused so far. */
+  public Receiver(int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     server.createContext("/", exchange -> {
       byte[] body;
       try (InputStream in = exchange.getRequestBody()) {

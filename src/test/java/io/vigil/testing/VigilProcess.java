@@ -34,6 +34,7 @@ public final class VigilProcess implements AutoCloseable {
   private final Path dir;
   private final Path data;
   private final Map<String, String> env;
+  private final List<String> unset = new ArrayList<>();
   private final List<Process> started = new ArrayList<>();
   private Process process;
   private Path logFile;
@@ -52,27 +53,20 @@ public final class VigilProcess implements AutoCloseable {
     return new VigilProcess(dir, new LinkedHashMap<>(env));
   }
 
+  /**
+   * Leaves out variables the harness sets by default ({@code VIGIL_ADMIN_TOKEN},
+   * {@code VIGIL_HTTP_PORT}, ...), for a test of what the process does with its YAML or its
+   * own defaults instead: generating the token, refusing a bad port.
+   */
+  public VigilProcess unset(String... names) {
+    unset.addAll(List.of(names));
+    return this;
+  }
+
   /** Starts the jar and waits until it listens and {@code /ready} says 200; returns how long that took. */
   public Duration start() throws IOException {
     long t0 = System.nanoTime();
-    logFile = dir.resolve("vigil-" + started.size() + ".log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar",
-        Path.of("target/vigil.jar").toAbsolutePath().toString());
-    pb.directory(dir.toFile());
-    Map<String, String> e = pb.environment();
-    e.keySet().removeIf(k -> k.startsWith("VIGIL_"));
-    e.put("VIGIL_CONFIG", dir.resolve("vigil.yaml").toString());
-    e.put("VIGIL_HTTP_PORT", "0");
-    e.put("VIGIL_DATA_DIR", data.toString());
-    e.put("VIGIL_ADMIN_TOKEN", TOKEN);
-    e.put("VIGIL_RULES_DIR", Path.of("rules").toAbsolutePath().toString());
-    e.put("VIGIL_TEMPLATES_DIR", Path.of("templates").toAbsolutePath().toString());
-    e.putAll(env);
-    pb.redirectOutput(logFile.toFile()).redirectErrorStream(true);
-    Process p = pb.start();
-    process = p;
-    started.add(p);
+    Process p = launch();
     Path log = logFile;
     port = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> {
       if (!p.isAlive()) {
@@ -87,11 +81,65 @@ public final class VigilProcess implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - t0);
   }
 
+  /** Starts the jar for a configuration it must refuse, and returns its exit code (-1 if still running after {@code limit}). */
+  public int startExpectingExit(Duration limit) throws IOException, InterruptedException {
+    Process p = launch();
+    return p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? p.exitValue() : -1;
+  }
+
+  private Process launch() throws IOException {
+    logFile = dir.resolve("vigil-" + started.size() + ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar",
+        Path.of("target/vigil.jar").toAbsolutePath().toString());
+    pb.directory(dir.toFile());
+    Map<String, String> e = pb.environment();
+    e.keySet().removeIf(k -> k.startsWith("VIGIL_"));
+    e.put("VIGIL_CONFIG", dir.resolve("vigil.yaml").toString());
+    e.put("VIGIL_HTTP_PORT", "0");
+    e.put("VIGIL_DATA_DIR", data.toString());
+    e.put("VIGIL_ADMIN_TOKEN", TOKEN);
+    e.put("VIGIL_RULES_DIR", Path.of("rules").toAbsolutePath().toString());
+    e.put("VIGIL_TEMPLATES_DIR", Path.of("templates").toAbsolutePath().toString());
+    e.putAll(env);
+    unset.forEach(e::remove);
+    pb.redirectOutput(logFile.toFile()).redirectErrorStream(true);
+    Process p = pb.start();
+    process = p;
+    started.add(p);
+    return p;
+  }
+
   /** SIGKILL, and wait until the process is gone (its postmaster stays behind, as in production). */
   public void kill() throws InterruptedException {
     if (process != null && process.isAlive()) {
       process.destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** SIGTERM, the operator's stop; true when the process exited within {@code limit}. */
+  public boolean terminate(Duration limit) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The current process's pid, for {@code jcmd}. */
+  public long pid() {
+    return process.pid();
+  }
+
+  /**
+   * A full GC in the child ({@code jcmd <pid> GC.run}, the same as its own System.gc()), so
+   * a heap figure read after it is what stays live, not garbage the collector has not
+   * reached yet.
+   */
+  public void collectGarbage() throws IOException, InterruptedException {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    Process p = new ProcessBuilder(jcmd, Long.toString(pid()), "GC.run").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("jcmd " + pid() + " GC.run failed: " + out);
     }
   }
 
@@ -145,10 +193,13 @@ public final class VigilProcess implements AutoCloseable {
 
   /** A JDBC connection to the embedded database, as the test's oracle reads it. */
   public Connection sql() throws IOException, SQLException {
-    List<String> pid = Files.readAllLines(data.resolve("pg/postmaster.pid"));
-    String pgPort = pid.get(3).trim();
     String password = Files.readString(data.resolve("pg-password")).trim();
-    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/vigil", "postgres", password);
+    return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgresPort() + "/vigil", "postgres", password);
+  }
+
+  /** The embedded PostgreSQL's port, from its pid file. */
+  public int postgresPort() throws IOException {
+    return Integer.parseInt(Files.readAllLines(data.resolve("pg/postmaster.pid")).get(3).trim());
   }
 
   /** Kills the process and stops the postmaster it left behind; its logs are kept in target/fault-logs/. */
