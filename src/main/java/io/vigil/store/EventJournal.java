@@ -123,10 +123,7 @@ public final class EventJournal {
       queuedRows.addAndGet(-n);
       return Future.failedFuture(new JournalFullException());
     }
-    List<String> bodies = new ArrayList<>(n);
-    for (Event e : events) {
-      bodies.add(EventCodec.toJson(e));
-    }
+    List<String> bodies = EventCodec.toJson(events);
     Context caller = Vertx.currentContext();
     Promise<AppendResult> promise = Promise.promise();
     Pending p = new Pending(events, bodies, promise, caller, System.nanoTime() + writeTimeoutMs * 1_000_000L);
