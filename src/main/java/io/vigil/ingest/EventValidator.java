@@ -1,6 +1,5 @@
 package io.vigil.ingest;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,7 +37,6 @@ public final class EventValidator {
   static final int MAX_TYPE = 256;
   private static final Set<String> TYPED = Set.of("id", "type", "time", "source", "severity", "user", "ip", "host");
   private static final Set<String> CE_MAPPED = Set.of("specversion", "id", "type", "time", "source", "data");
-  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   private final ObjectMapper mapper;
   private final Duration maxLateness;
@@ -120,7 +118,7 @@ public final class EventValidator {
       if (!attrs.isObject()) {
         p.add("attributes", "must be an object");
       } else {
-        attributes.putAll(mapper.convertValue(attrs, MAP));
+        putFields(attrs, attributes);
       }
     }
     Iterator<Map.Entry<String, JsonNode>> it = n.fields();
@@ -128,7 +126,7 @@ public final class EventValidator {
       Map.Entry<String, JsonNode> f = it.next();
       if (!TYPED.contains(f.getKey()) && !f.getKey().equals("attributes") && !f.getValue().isNull()) {
         // Unknown top-level fields join the attributes; an explicit attribute of that name wins.
-        attributes.putIfAbsent(f.getKey(), mapper.convertValue(f.getValue(), Object.class));
+        attributes.putIfAbsent(f.getKey(), plain(f.getValue()));
       }
     }
     if (p.any()) {
@@ -152,16 +150,16 @@ public final class EventValidator {
     JsonNode data = n.get("data");
     if (data != null && !data.isNull()) {
       if (data.isObject()) {
-        attributes.putAll(mapper.convertValue(data, MAP));
+        putFields(data, attributes);
       } else {
-        attributes.put("data", mapper.convertValue(data, Object.class));
+        attributes.put("data", plain(data));
       }
     }
     Iterator<Map.Entry<String, JsonNode>> it = n.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> f = it.next();
       if (!CE_MAPPED.contains(f.getKey()) && !f.getValue().isNull()) {
-        attributes.putIfAbsent(f.getKey(), mapper.convertValue(f.getValue(), Object.class));
+        attributes.putIfAbsent(f.getKey(), plain(f.getValue()));
       }
     }
     if (p.any()) {
@@ -169,6 +167,44 @@ public final class EventValidator {
     }
     return new Event(0, tenant, id, type, time != null ? time : receivedAt, receivedAt, source, null, null, null,
         null, attributes);
+  }
+
+  /**
+   * The plain Java value of a parsed JSON value: what {@code ObjectMapper.convertValue(node,
+   * Object.class)} gives (LinkedHashMap, ArrayList, String, the node's own Number, Boolean,
+   * null), built by walking the tree. convertValue serializes the tree to a token buffer and
+   * reads it back, with a serializer provider and a generator per call: per event, the
+   * largest cost of ingest after the parse itself.
+   */
+  Object plain(JsonNode v) {
+    return switch (v.getNodeType()) {
+      case OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        putFields(v, m);
+        yield m;
+      }
+      case ARRAY -> {
+        List<Object> l = new ArrayList<>(v.size());
+        for (JsonNode item : v) {
+          l.add(plain(item));
+        }
+        yield l;
+      }
+      case STRING -> v.textValue();
+      case NUMBER -> v.numberValue();
+      case BOOLEAN -> v.booleanValue();
+      case NULL, MISSING -> null;
+      // Not produced by parsing JSON text; keep Jackson's own conversion for them.
+      case BINARY, POJO -> mapper.convertValue(v, Object.class);
+    };
+  }
+
+  private void putFields(JsonNode object, Map<String, Object> into) {
+    Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> f = fields.next();
+      into.put(f.getKey(), plain(f.getValue()));
+    }
   }
 
   private static String requiredString(ObjectNode n, String field, int max, Problems p) {

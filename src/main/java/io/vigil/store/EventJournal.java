@@ -79,7 +79,7 @@ public final class EventJournal {
   /** How many of the next requests to write one at a time, after a batch failed on its data. */
   private int isolate;
   /** Events of writes that failed without a clear answer; looked up before the next insert. */
-  private final Map<String, Event> inDoubt = new HashMap<>();
+  private final Map<EventKey, Event> inDoubt = new HashMap<>();
   /** The highest seq handed to the engine by this process. */
   private long publishedSeq;
 
@@ -123,10 +123,7 @@ public final class EventJournal {
       queuedRows.addAndGet(-n);
       return Future.failedFuture(new JournalFullException());
     }
-    List<String> bodies = new ArrayList<>(n);
-    for (Event e : events) {
-      bodies.add(EventCodec.toJson(e));
-    }
+    List<String> bodies = EventCodec.toJson(events);
     Context caller = Vertx.currentContext();
     Promise<AppendResult> promise = Promise.promise();
     Pending p = new Pending(events, bodies, promise, caller, System.nanoTime() + writeTimeoutMs * 1_000_000L);
@@ -162,14 +159,14 @@ public final class EventJournal {
     }
     writing = true;
     int size = rows;
-    Map<String, Event> unique = new HashMap<>();
+    Map<EventKey, Event> unique = new HashMap<>();
     List<Event> toInsert = new ArrayList<>(size);
     List<String> bodies = new ArrayList<>(size);
     for (Pending p : batch) {
       for (int i = 0; i < p.events.size(); i++) {
         Event e = p.events.get(i);
         // A duplicate within one batch: the first occurrence wins, the rest are duplicates.
-        if (unique.putIfAbsent(e.getTenant() + '\u0000' + e.getId(), e) == null) {
+        if (unique.putIfAbsent(EventKey.of(e), e) == null) {
           toInsert.add(e);
           bodies.add(p.bodies.get(i));
         }
@@ -225,12 +222,12 @@ public final class EventJournal {
         }
         return;
       }
-      Map<String, Long> inserted = publish(ar.result(), unique);
-      Set<String> claimed = new HashSet<>();
+      Map<EventKey, Long> inserted = publish(ar.result(), unique);
+      Set<EventKey> claimed = new HashSet<>();
       for (Pending p : batch) {
         boolean[] fresh = new boolean[p.events.size()];
         for (int i = 0; i < fresh.length; i++) {
-          String k = p.events.get(i).getTenant() + '\u0000' + p.events.get(i).getId();
+          EventKey k = EventKey.of(p.events.get(i));
           fresh[i] = inserted.containsKey(k) && claimed.add(k);
         }
         p.complete(Future.succeededFuture(new AppendResult(fresh)));
@@ -271,7 +268,7 @@ public final class EventJournal {
         });
     result.future().onComplete(ar -> {
       if (ar.succeeded()) {
-        Map<String, Event> byKey = new HashMap<>(inDoubt);
+        Map<EventKey, Event> byKey = new HashMap<>(inDoubt);
         inDoubt.clear();
         // A found row at or below the last published seq is an id that was already stored
         // (a resend inside the failed write), not one the failed write added.
@@ -301,11 +298,11 @@ public final class EventJournal {
   }
 
   /** Hands newly committed events to the engine in seq order; returns key to seq. */
-  private Map<String, Long> publish(List<Row> rows, Map<String, Event> byKey) {
-    Map<String, Long> inserted = new HashMap<>();
+  private Map<EventKey, Long> publish(List<Row> rows, Map<EventKey, Event> byKey) {
+    Map<EventKey, Long> inserted = new HashMap<>();
     List<Event> committed = new ArrayList<>(rows.size());
     for (Row r : rows) {
-      String k = r.getString(1) + '\u0000' + r.getString(2);
+      EventKey k = new EventKey(r.getString(1), r.getString(2));
       long seq = r.getLong(0);
       inserted.put(k, seq);
       committed.add(byKey.get(k).withSeq(seq));
@@ -330,8 +327,10 @@ public final class EventJournal {
       tenants[i] = e.getTenant();
       ids[i] = e.getId();
       types[i] = e.getType();
-      times[i] = utc(e.getTime());
-      received[i] = utc(e.getReceivedAt());
+      // A request's events share one receive time, and often one event time.
+      times[i] = i > 0 && e.getTime() == events.get(i - 1).getTime() ? times[i - 1] : utc(e.getTime());
+      received[i] = i > 0 && e.getReceivedAt() == events.get(i - 1).getReceivedAt()
+          ? received[i - 1] : utc(e.getReceivedAt());
     }
     return Tuple.of(tenants, ids, types, times, received, bodies.toArray(new String[0]))
         .addArrayOfString(newTenants.toArray(new String[0]));
@@ -397,6 +396,17 @@ public final class EventJournal {
           rows.forEach(r -> out.add(r.getString(0)));
           return out;
         });
+  }
+
+  /**
+   * A tenant's event id, the journal's idempotency key. A record rather than a joined string:
+   * the id strings keep their cached hashes, where a string built per lookup is hashed anew
+   * each time (three times per event per batch).
+   */
+  private record EventKey(String tenant, String id) {
+    static EventKey of(Event e) {
+      return new EventKey(e.getTenant(), e.getId());
+    }
   }
 
   /** Per input event: true if it was new, false if a duplicate of an id already stored. */

@@ -116,6 +116,25 @@ class EventValidatorTest {
   }
 
   @Test
+  void attributes_hold_the_same_java_values_jackson_would_convert_them_to() throws Exception {
+    String attrs = """
+        {"i":3,"l":3000000000,"big":123456789012345678901234567890,"d":1.5,"e":-2e-3,"t":true,"f":false,
+         "s":"x\u00e9","z":null,"a":[1,"two",[3.0],{"k":null}],"o":{"n":{"m":[]}},"empty":{}}""";
+    Event e = event("{\"type\":\"a\",\"attributes\":" + attrs + ",\"extra\":[1,{\"q\":2.25}]}");
+    ObjectMapper jackson = new ObjectMapper();
+    Map<String, Object> expected = jackson.convertValue(parser.mapper().readTree(attrs),
+        new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
+    expected.put("extra", jackson.convertValue(parser.mapper().readTree("[1,{\"q\":2.25}]"), Object.class));
+    assertEquals(expected, e.getAttributes());
+    for (String k : expected.keySet()) {
+      Object want = expected.get(k);
+      assertEquals(want == null ? null : want.getClass(), e.getAttributes().get(k) == null ? null
+          : e.getAttributes().get(k).getClass(), "the Java type of " + k);
+    }
+    assertEquals(List.copyOf(expected.keySet()), List.copyOf(e.getAttributes().keySet()), "field order is kept");
+  }
+
+  @Test
   void unknown_top_level_fields_join_the_attributes() {
     Event e = event("{\"type\":\"a\",\"http\":{\"status\":503},\"path\":\"/login\",\"gone\":null}");
 

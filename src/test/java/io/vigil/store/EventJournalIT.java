@@ -267,6 +267,27 @@ class EventJournalIT {
   }
 
   @Test
+  @DisplayName("one append mixing stored and new ids of two tenants stores each new one once, as its JSON form")
+  void append_mixing_new_and_stored_ids() throws Exception {
+    EventJournal journal = journal(2_000, 50_000, 10_000);
+    get(journal.append(List.of(event("acme", "old"), event("globex", "old"))));
+    List<Event> published = new CopyOnWriteArrayList<>();
+    journal.onCommitted(published::addAll);
+    List<Event> mixed = List.of(event("acme", "old"), event("acme", "new"), event("globex", "old"),
+        event("globex", "new"), event("acme", "new"));
+
+    EventJournal.AppendResult r = get(journal.append(mixed));
+
+    assertArrayEquals(new boolean[] {false, true, false, true, false}, r.fresh());
+    assertEquals(4, TestDatabase.count("SELECT count(*) FROM events"));
+    assertEquals(List.of("acme/new", "globex/new"),
+        published.stream().map(e -> e.getTenant() + "/" + e.getId()).toList());
+    List<Event> stored = get(journal.readAfter("globex", 0, 10));
+    assertEquals(List.of("old", "new"), stored.stream().map(Event::getId).toList());
+    assertEquals(EventCodec.toMap(mixed.get(3)), EventCodec.toMap(stored.get(1)), "the body reads back as written");
+  }
+
+  @Test
   @DisplayName("ids are per tenant: the same id in two tenants is two rows, both fresh")
   void ids_are_per_tenant() throws Exception {
     EventJournal journal = journal(2_000, 50_000, 10_000);
