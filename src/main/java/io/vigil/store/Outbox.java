@@ -5,10 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -140,67 +140,67 @@ public final class Outbox {
   }
 
   /**
-   * Records many attempts' outcomes in one transaction, each exactly as {@link #record} does:
-   * the statements go out as pipelined batches, so the cost is a few round trips and one
-   * commit whatever the number. An outcome for an attempt that is no longer the row's
-   * current one (its lease passed and another worker took it) changes nothing but history.
+   * Records many attempts' outcomes, each exactly as {@link #record} describes, in one
+   * statement: its parts (the rows' new state, the digests' held rows, the attempt history)
+   * run in one snapshot and commit together, in one round trip and one commit whatever the
+   * number. An outcome for an attempt that is no longer the row's current one (its lease
+   * passed and another worker took it) changes nothing but history.
    */
   public Future<Void> recordAll(List<Outcome> outcomes) {
     if (outcomes.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<Tuple> updates = new ArrayList<>();
-    List<Tuple> attempts = new ArrayList<>();
-    for (Outcome o : outcomes) {
-      updates.add(Tuple.of(o.id(), o.status(), o.error(), o.statusCode(),
-              o.nextAttemptAt() == null ? null : AlertStore.utc(o.nextAttemptAt()), AlertStore.utc(o.finishedAt()))
-          .addInteger(o.attempt()));
-      attempts.add(Tuple.of(o.id(), o.attempt(), AlertStore.utc(o.startedAt()), AlertStore.utc(o.finishedAt()),
-          o.outcome(), o.statusCode()).addString(o.error()));
+    int n = outcomes.size();
+    UUID[] ids = new UUID[n];
+    Integer[] attempts = new Integer[n];
+    String[] statuses = new String[n];
+    String[] kinds = new String[n];
+    Integer[] codes = new Integer[n];
+    String[] errors = new String[n];
+    OffsetDateTime[] next = new OffsetDateTime[n];
+    OffsetDateTime[] started = new OffsetDateTime[n];
+    OffsetDateTime[] finished = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      Outcome o = outcomes.get(i);
+      ids[i] = o.id();
+      attempts[i] = o.attempt();
+      statuses[i] = o.status();
+      kinds[i] = o.outcome();
+      codes[i] = o.statusCode();
+      errors[i] = o.error();
+      next[i] = o.nextAttemptAt() == null ? null : AlertStore.utc(o.nextAttemptAt());
+      started[i] = AlertStore.utc(o.startedAt());
+      finished[i] = AlertStore.utc(o.finishedAt());
     }
-    return pool.withTransaction(tx -> tx.preparedQuery(
-                "UPDATE deliveries SET status = $2, lease_until = NULL, last_error = $3, last_status_code = $4,"
-                    + " next_attempt_at = COALESCE($5, next_attempt_at), updated_at = $6,"
-                    + " delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END"
-                    + " WHERE id = $1 AND attempts = $7")
-            .executeBatch(updates)
-            .compose(updated -> {
-              List<Tuple> settled = new ArrayList<>();
-              RowSet<Row> result = updated;
-              for (Outcome o : outcomes) {
-                if (result.rowCount() == 1 && ("delivered".equals(o.status()) || "failed".equals(o.status()))) {
-                  settled.add(Tuple.of(o.id(), o.status(), AlertStore.utc(o.finishedAt()),
-                      "digest " + o.id() + " failed: " + o.error()));
-                }
-                result = result.next();
-              }
-              return settled.isEmpty() ? Future.succeededFuture() : settleHeld(tx, settled);
-            })
-            .compose(v -> tx.preparedQuery(
-                    "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome,"
-                        + " status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-                .executeBatch(attempts)))
+    return pool.preparedQuery(
+            "WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[],"
+                + "   $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])"
+                + "   AS o(id, attempt, status, outcome, code, error, next_at, started_at, finished_at)),"
+                + " applied AS (UPDATE deliveries d SET status = o.status, lease_until = NULL, last_error = o.error,"
+                + "   last_status_code = o.code, next_attempt_at = COALESCE(o.next_at, d.next_attempt_at),"
+                + "   updated_at = o.finished_at,"
+                + "   delivered_at = CASE WHEN o.status = 'delivered' THEN o.finished_at ELSE d.delivered_at END"
+                + "   FROM o WHERE d.id = o.id AND d.attempts = o.attempt"
+                + "   RETURNING d.id, o.status, o.error, o.finished_at),"
+                // A digest's outcome is also that of the alerts' deliveries it carried (held, reason
+                // digest_pending); no other delivery carries any.
+                + " settled AS (UPDATE deliveries h SET status = c.status, reason = 'digest', updated_at = c.finished_at,"
+                + "   delivered_at = CASE WHEN c.status = 'delivered' THEN c.finished_at ELSE h.delivered_at END,"
+                + "   last_error = CASE WHEN c.status = 'failed' THEN 'digest ' || c.id || ' failed: ' || c.error END"
+                + "   FROM applied c WHERE h.digest_id = c.id AND h.status = 'held'"
+                + "   AND c.status IN ('delivered', 'failed')),"
+                + " history AS (INSERT INTO delivery_attempts (delivery_id, attempt, started_at, finished_at, outcome,"
+                + "   status_code, error) SELECT id, attempt, started_at, finished_at, outcome, code, error FROM o"
+                + "   ON CONFLICT DO NOTHING)"
+                + " SELECT count(*) FROM applied")
+        .execute(Tuple.of(ids, attempts, statuses, kinds).addArrayOfInteger(codes).addArrayOfString(errors)
+            .addArrayOfOffsetDateTime(next).addArrayOfOffsetDateTime(started).addArrayOfOffsetDateTime(finished))
         .mapEmpty();
   }
 
   /** An attempt's outcome, as {@link #recordAll} writes it. */
   public record Outcome(UUID id, int attempt, Instant startedAt, Instant finishedAt, String status, String outcome,
       Integer statusCode, String error, Instant nextAttemptAt) {}
-
-  /**
-   * Digests have their outcome: the alerts' deliveries each carried (held, reason {@code
-   * digest_pending}) take it, with reason {@code digest}. Nothing for other deliveries, which
-   * carry none; each tuple is (digest id, status, at, error if it failed).
-   */
-  private static Future<Void> settleHeld(SqlClient tx, List<Tuple> digests) {
-    return tx.preparedQuery(
-            "UPDATE deliveries SET status = $2, reason = 'digest', updated_at = $3,"
-                + " delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END,"
-                + " last_error = CASE WHEN $2 = 'failed' THEN $4 END"
-                + " WHERE digest_id = $1 AND status = 'held'")
-        .executeBatch(digests)
-        .mapEmpty();
-  }
 
   /**
    * Puts a claimed delivery back, due at {@code at}, without counting the attempt: the

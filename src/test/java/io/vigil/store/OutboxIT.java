@@ -366,4 +366,26 @@ class OutboxIT {
         Map.of("channel", "d-stale", "outcome", "failed", "status_code", 400)), attempts,
         "each send that happened is in the history, the stale one too");
   }
+
+  @Test
+  @DisplayName("a digest's outcome, recorded in a batch, is also that of the deliveries it carried; others are untouched")
+  void digest_outcome_settles_what_it_carried() throws Exception {
+    UUID digest = UUID.randomUUID();
+    get(pool.withTransaction(tx -> Outbox.enqueue(tx, digest, "acme", "secops-webhook", "digest",
+        new io.vertx.core.json.JsonObject().put("count", 2), T)));
+    List<UUID> carried = alertWith(T, List.of(new AlertStore.NewDelivery("secops-webhook", "held", null, "digest_pending")));
+    List<UUID> other = alertWith(T, List.of(new AlertStore.NewDelivery("secops-webhook", "held", null, "digest_pending")));
+    TestDatabase.update("UPDATE deliveries SET digest_id = ? WHERE id = ?", digest, carried.get(0));
+    assertEquals(List.of(digest), claim(outbox, T).stream().map(Outbox.Claimed::id).toList());
+
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(digest, 1, T, T.plusSeconds(1), "failed", "failed", 400, "HTTP 400", null))));
+
+    assertEquals("failed", row(digest).get("status"));
+    Map<String, Object> held = row(carried.get(0));
+    assertEquals("failed", held.get("status"));
+    assertEquals("digest", held.get("reason"));
+    assertEquals("digest " + digest + " failed: HTTP 400", held.get("last_error"));
+    assertEquals("held", row(other.get(0)).get("status"), "a delivery another digest will carry stays held");
+  }
 }
