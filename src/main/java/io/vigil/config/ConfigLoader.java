@@ -155,8 +155,8 @@ public final class ConfigLoader {
     DeliveryConfig delivery =
         new DeliveryConfig(
             r.bool("delivery.allow_private_targets", false),
-            r.integer("delivery.concurrency", 16, 1, 1000),
-            r.integer("delivery.channel_concurrency", 4, 1, 1000),
+            r.integer("delivery.concurrency", 64, 1, 1000),
+            r.integer("delivery.channel_concurrency", 16, 1, 1000),
             r.duration("delivery.poll_interval", "1s", Duration.ofMillis(10)),
             r.duration("delivery.lease", "2m", Duration.ofSeconds(1)),
             r.duration("delivery.timeout", "10s", Duration.ofMillis(100)),

@@ -68,7 +68,7 @@ class ConfigLoaderTest {
         () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1), Duration.ofMinutes(10)), c.engine()),
         () ->
             assertEquals(
-                new DeliveryConfig(false, 16, 4, Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10),
+                new DeliveryConfig(false, 64, 16, Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10),
                     new VigilConfig.RetryConfig(Duration.ofSeconds(5), Duration.ofMinutes(10), 12), 64 * 1024),
                 c.delivery()),
         () -> assertEquals(List.of(), c.channels()),
