@@ -65,9 +65,9 @@ public final class DeliveryWorker {
   /** Attempts in flight per tenant and channel; touched on the worker's context only. */
   private final Map<Outbox.Slot, Integer> busy = new HashMap<>();
   /**
-   * Claimed rows waiting for an attempt to their channel to end. They hold none of the
-   * worker's attempts (inFlight), so a hanging channel's rows cannot keep others from being
-   * claimed; there are few, since a channel with waiting rows is full and claims skip it.
+   * Claimed rows waiting for an attempt, per channel, in claim order. They hold none of the
+   * worker's attempts (inFlight); about one round per busy channel, since a channel with its
+   * attempts and a round waiting is left out of claims (see fullSlots).
    */
   private final Map<Outbox.Slot, ArrayDeque<Waiting>> waiting = new HashMap<>();
   private Promise<Void> drained;

@@ -146,6 +146,11 @@ class LatencyBenchIT {
         + String.join("; ", throughput));
   }
 
+  /** Each probe event of a run (ids LIKE the parameter) with its alert and its delivery's first attempt. */
+  private static final String PROBES_AND_FIRST_ATTEMPTS = " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
+      + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
+      + " WHERE e.id LIKE ?";
+
   /**
    * How fast each stage went during one run, from the database's timestamps: alerts stored
    * per second (first to last alert row) and first attempts finished per second. A stage
@@ -157,9 +162,7 @@ class LatencyBenchIT {
         + "   AS alerts_per_s,"
         + " round((count(*) / greatest(0.001, extract(epoch FROM max(t.finished_at) - min(t.started_at))))::numeric)"
         + "   AS deliveries_per_s"
-        + " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
-        + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
-        + " WHERE e.id LIKE ?", idPattern).get(0);
+        + PROBES_AND_FIRST_ATTEMPTS, idPattern).get(0);
     return row.toString();
   }
 
@@ -173,9 +176,7 @@ class LatencyBenchIT {
         + " extract(epoch FROM a.created_at - e.received_at) * 1000 AS to_alert,"
         + " extract(epoch FROM t.started_at - a.created_at) * 1000 AS to_claim,"
         + " extract(epoch FROM t.finished_at - t.started_at) * 1000 AS attempt"
-        + " FROM events e JOIN alerts a ON a.tenant = e.tenant AND a.key = e.id"
-        + " JOIN deliveries d ON d.alert_id = a.id JOIN delivery_attempts t ON t.delivery_id = d.id AND t.attempt = 1"
-        + " WHERE e.id LIKE ?)"
+        + PROBES_AND_FIRST_ATTEMPTS + ")"
         + " SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p50,"
         + " round(percentile_cont(0.99) WITHIN GROUP (ORDER BY to_alert)::numeric, 1) AS commit_to_alert_p99,"
         + " round(percentile_cont(0.5) WITHIN GROUP (ORDER BY to_claim)::numeric, 1) AS alert_to_attempt_p50,"
