@@ -53,7 +53,9 @@ public final class EventCodec {
       // Each event is its own root value: no separator between them.
       g.setRootValueSeparator(null);
       for (Event e : events) {
-        write(g, e);
+        // toMap is the one definition of the form; writeValue writes its map without Jackson's
+        // per-call setup.
+        writeValue(g, toMap(e));
         g.flush();
         StringBuffer text = out.getBuffer();
         bodies.add(text.toString());
@@ -63,27 +65,6 @@ public final class EventCodec {
       throw new IllegalStateException("event is not serializable", ex);
     }
     return bodies;
-  }
-
-  private static void write(JsonGenerator g, Event e) throws IOException {
-    g.writeStartObject();
-    g.writeStringField("id", e.getId());
-    g.writeStringField("type", e.getType());
-    g.writeStringField("time", Instant.ofEpochMilli(e.getTime()).toString());
-    writeIfPresent(g, "source", e.getSource());
-    writeIfPresent(g, "severity", e.getSeverity());
-    writeIfPresent(g, "user", e.getUser());
-    writeIfPresent(g, "ip", e.getIp());
-    writeIfPresent(g, "host", e.getHost());
-    g.writeFieldName("attributes");
-    writeValue(g, e.getAttributes());
-    g.writeEndObject();
-  }
-
-  private static void writeIfPresent(JsonGenerator g, String field, String value) throws IOException {
-    if (value != null) {
-      g.writeStringField(field, value);
-    }
   }
 
   /** The values ingest produces, written directly; anything else as Jackson would. */
