@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * Closes digest periods: when a channel's period ({@link DigestPeriod}, from its first held
  * alert) has ended, queues one {@code digest} delivery carrying every alert held in it and
  * ties the held deliveries to it ({@code digest_id}). The digest is an ordinary outbox row,
- * retried like any delivery; its outcome becomes theirs when it ends ({@link Outbox#record}).
+ * retried like any delivery; its outcome becomes theirs when it ends ({@link Outbox#recordAll}).
  *
  * <p>Exactly once: a pass runs in one transaction that locks the held rows, queues the
  * digest and marks them, under a transaction-scoped advisory lock that keeps other

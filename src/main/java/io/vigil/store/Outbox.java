@@ -131,16 +131,9 @@ public final class Outbox {
         .put("evidence", new JsonArray(r.getString("evidence")));
   }
 
-  /** Records an attempt's outcome: {@code delivered}, {@code failed}, or {@code pending} again at {@code nextAttemptAt}. */
-  public Future<Void> record(
-      UUID id, int attempt, Instant startedAt, Instant finishedAt, String status, String outcome,
-      Integer statusCode, String error, Instant nextAttemptAt) {
-    return recordAll(List.of(
-        new Outcome(id, attempt, startedAt, finishedAt, status, outcome, statusCode, error, nextAttemptAt)));
-  }
-
   /**
-   * Records many attempts' outcomes, each exactly as {@link #record} describes, in one
+   * Records attempts' outcomes ({@code delivered}, {@code failed}, or {@code pending} again
+   * at their next attempt), releasing each row's lease and keeping each attempt, in one
    * statement: its parts (the rows' new state, the digests' held rows, the attempt history)
    * run in one snapshot and commit together, in one round trip and one commit whatever the
    * number. An outcome for an attempt that is no longer the row's current one (its lease

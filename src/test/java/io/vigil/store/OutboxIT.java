@@ -224,7 +224,8 @@ class OutboxIT {
     UUID id = pendingDelivery(T);
     assertEquals(1, claim(outbox, T).size());
 
-    get(outbox.record(id, 1, T, T.plusSeconds(1), "pending", "retry", 503, "HTTP 503", T.plusSeconds(300)));
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(id, 1, T, T.plusSeconds(1), "pending", "retry", 503, "HTTP 503", T.plusSeconds(300)))));
 
     Map<String, Object> row = row(id);
     assertEquals("pending", row.get("status"));
@@ -251,7 +252,8 @@ class OutboxIT {
     assertEquals(1, claim(outbox, T).size());
     assertEquals(1, get(outbox.pendingCount()));
 
-    get(outbox.record(id, 1, T, T.plusSeconds(2), "delivered", "delivered", 200, null, null));
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(id, 1, T, T.plusSeconds(2), "delivered", "delivered", 200, null, null))));
 
     Map<String, Object> row = row(id);
     assertEquals("delivered", row.get("status"));
@@ -280,7 +282,8 @@ class OutboxIT {
     Map<String, Object> held = row(id);
 
     // The first worker comes back and would give the delivery up.
-    get(outbox.record(id, 1, T, T.plusSeconds(62), "failed", "failed", 400, "HTTP 400", null));
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(id, 1, T, T.plusSeconds(62), "failed", "failed", 400, "HTTP 400", null))));
 
     assertEquals(held, row(id), "the delivery row is untouched by the stale attempt");
     assertEquals("pending", row(id).get("status"));
@@ -288,7 +291,8 @@ class OutboxIT {
     assertEquals(T.plusSeconds(121), instant(row(id).get("lease_until")), "the second worker keeps its lease");
     assertEquals(List.of(), claim(outbox, T.plusSeconds(90)), "nobody else can take the row meanwhile");
 
-    get(outbox.record(id, 2, T.plusSeconds(61), T.plusSeconds(63), "delivered", "delivered", 200, null, null));
+    get(outbox.recordAll(List.of(
+        new Outbox.Outcome(id, 2, T.plusSeconds(61), T.plusSeconds(63), "delivered", "delivered", 200, null, null))));
 
     Map<String, Object> done = row(id);
     assertEquals("delivered", done.get("status"));
