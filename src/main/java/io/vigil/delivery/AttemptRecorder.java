@@ -8,11 +8,11 @@ import java.util.List;
 
 /**
  * Writes attempts' outcomes to the outbox by group commit: one write (one statement, one
- * commit) at a time, and the outcomes that end while it runs go together in the next one. Alone, an outcome is
- * written at once; under load, a commit carries many, so recording no longer costs each
- * delivery its own transaction (which capped one worker at a few hundred deliveries a
- * second). Each outcome's future completes when its write has committed; if it
- * fails, the row's lease runs out and the delivery is claimed again, as before.
+ * commit) at a time, and the outcomes that end while it runs go together in the next one.
+ * Alone, an outcome is written at once; under load, a commit carries many, so recording no
+ * longer costs each delivery its own transaction (which capped one worker at a few hundred
+ * deliveries a second). Each outcome's future completes when its write has committed; if
+ * it fails, the row's lease runs out and the delivery is claimed again, as before.
  */
 final class AttemptRecorder {
   /** Outcomes in one write at most; a bound on what one failed commit puts back. */

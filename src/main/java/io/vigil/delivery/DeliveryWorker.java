@@ -141,8 +141,7 @@ public final class DeliveryWorker {
       }
       for (Outbox.Claimed d : ar.result()) {
         Outbox.Slot slot = new Outbox.Slot(d.tenant(), d.channel());
-        if (waitingFor(slot) == 0 && inFlight < config.concurrency()
-            && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
+        if (waitingFor(slot) == 0 && hasAttemptFor(slot)) {
           inFlight++;
           deliver(d);
         } else {
@@ -168,6 +167,11 @@ public final class DeliveryWorker {
       }
     });
     return full;
+  }
+
+  /** Whether an attempt to {@code slot} may start now: the worker and the channel are both under their limits. */
+  private boolean hasAttemptFor(Outbox.Slot slot) {
+    return inFlight < config.concurrency() && busy.getOrDefault(slot, 0) < config.channelConcurrency();
   }
 
   private int waitingFor(Outbox.Slot slot) {
@@ -228,8 +232,7 @@ public final class DeliveryWorker {
         for (Map.Entry<Outbox.Slot, ArrayDeque<Waiting>> e : List.copyOf(waiting.entrySet())) {
           Outbox.Slot slot = e.getKey();
           ArrayDeque<Waiting> queue = e.getValue();
-          while (!queue.isEmpty() && inFlight < config.concurrency()
-              && busy.getOrDefault(slot, 0) < config.channelConcurrency()) {
+          while (!queue.isEmpty() && hasAttemptFor(slot)) {
             Waiting w = queue.poll();
             inFlight++;
             if (stopping || !leaseHasRoom(w, now)) {
