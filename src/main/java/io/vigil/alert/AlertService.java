@@ -113,11 +113,12 @@ public final class AlertService {
           RaiseTurns turns = new RaiseTurns();
           for (RaisedAlert r : raises) {
             RaiseTurns.Turn turn = turns.next();
-            Future<Integer> before = lastOfFingerprint.get(r.fingerprint());
-            Future<Integer> one = (before == null ? record(tx, r, now, turn)
-                : before.compose(n -> record(tx, r, now, turn)))
+            String fingerprint = r.fingerprint();
+            Future<Integer> before = lastOfFingerprint.get(fingerprint);
+            Future<Integer> one = (before == null ? record(tx, r, fingerprint, now, turn)
+                : before.compose(n -> record(tx, r, fingerprint, now, turn)))
                 .andThen(ar -> turn.pass());
-            lastOfFingerprint.put(r.fingerprint(), one);
+            lastOfFingerprint.put(fingerprint, one);
             recorded.add(one);
           }
           // The position goes out with the raises: the transaction commits both or neither.
@@ -134,8 +135,8 @@ public final class AlertService {
         });
   }
 
-  private Future<Integer> record(io.vertx.sqlclient.SqlClient tx, RaisedAlert r, Instant now, RaiseTurns.Turn turn) {
-    String fingerprint = r.fingerprint();
+  private Future<Integer> record(
+      io.vertx.sqlclient.SqlClient tx, RaisedAlert r, String fingerprint, Instant now, RaiseTurns.Turn turn) {
     if (r.isClear()) {
       return clear(tx, r, fingerprint, now);
     }
