@@ -102,7 +102,9 @@ public final class StatusHandler {
             .put("tenant", s.tenant())
             .put("queued_events", s.queuedEvents())
             .put("lag_seconds", s.lagMillis() / 1000.0)
-            .put("live", s.live()));
+            .put("live", s.live())
+            .put("held_events", s.heldEvents())
+            .put("evicted_events", s.evictedEvents()));
       }
     }
     return out;

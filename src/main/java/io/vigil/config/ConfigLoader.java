@@ -151,7 +151,8 @@ public final class ConfigLoader {
             r.integer("engine.max_evidence", 50, 1, 10_000),
             r.bool("engine.watch_rules", true),
             r.duration("engine.reload_debounce", "1s", Duration.ofMillis(10)),
-            r.duration("engine.idle_session_timeout", "10m", Duration.ZERO));
+            r.duration("engine.idle_session_timeout", "10m", Duration.ZERO),
+            r.integer("engine.max_session_events", 200_000, 1, 100_000_000));
     DeliveryConfig delivery =
         new DeliveryConfig(
             r.bool("delivery.allow_private_targets", false),

@@ -62,7 +62,9 @@ public record VigilConfig(
       boolean watchRules,
       Duration reloadDebounce,
       /** A tenant session idle this long is closed and rebuilt from the journal on demand; zero: never. */
-      Duration idleSessionTimeout) {}
+      Duration idleSessionTimeout,
+      /** Events a tenant session holds at most; past it the oldest leave their windows early. */
+      int maxSessionEvents) {}
 
   public record DeliveryConfig(
       boolean allowPrivateTargets,

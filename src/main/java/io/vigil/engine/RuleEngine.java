@@ -164,6 +164,9 @@ public final class RuleEngine {
         TimeGauge.builder("vigil_engine_lag", this, TimeUnit.MILLISECONDS, e -> e.lagMillis(t))
             .description("Age of the oldest event the tenant's engine session has not processed yet")
             .tag("tenant", t).register(metrics);
+        Gauge.builder("vigil_engine_events_held", this, e -> e.heldEvents(t))
+            .description("Events in the tenant's engine session (inside windows), at most engine.max_session_events")
+            .tag("tenant", t).register(metrics);
       }
       s.start().exceptionally(e -> {
         log.error("engine session failed to start tenant={}", t, e);
@@ -176,6 +179,16 @@ public final class RuleEngine {
   private int queuedEvents(String tenant) {
     TenantSession s = sessions.get(tenant);
     return s == null ? 0 : s.queuedEvents();
+  }
+
+  private int heldEvents(String tenant) {
+    TenantSession s = sessions.get(tenant);
+    return s == null ? 0 : s.heldEvents();
+  }
+
+  /** Counts events a session deleted before their windows ended, to stay within its cap. */
+  void evicted(String tenant, long events) {
+    metrics.counter("vigil_engine_events_evicted", "tenant", tenant).increment(events);
   }
 
   private long lagMillis(String tenant) {
@@ -253,7 +266,8 @@ public final class RuleEngine {
   RuleSession newRuleSession(TenantSession owner) {
     swapLock.readLock().lock();
     try {
-      RuleSession s = new RuleSession(owner.tenant(), container, ruleSet, config.engine().maxEvidence());
+      RuleSession s = new RuleSession(owner.tenant(), container, ruleSet, config.engine().maxEvidence(),
+          config.engine().maxSessionEvents());
       started.add(owner);
       return s;
     } finally {
@@ -289,7 +303,7 @@ public final class RuleEngine {
     long now = clock.millis();
     List<SessionStatus> out = new ArrayList<>();
     sessions.values().forEach(s -> out.add(new SessionStatus(s.tenant(), s.queuedEvents(), s.lagMillis(now),
-        s.live())));
+        s.live(), s.heldEvents(), s.evictedEvents())));
     out.sort(java.util.Comparator.comparing(SessionStatus::tenant));
     return out;
   }

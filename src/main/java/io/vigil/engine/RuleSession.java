@@ -19,7 +19,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.kie.api.runtime.KieContainer;
+import org.drools.core.common.InternalFactHandle;
 import org.kie.api.runtime.KieSession;
+import org.kie.api.runtime.rule.FactHandle;
 import org.kie.api.time.SessionPseudoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,14 @@ public final class RuleSession implements AutoCloseable {
   private final SessionPseudoClock clock;
   private final Thresholds thresholds;
   private final int maxEvidence;
+  private final int maxEvents;
+  /**
+   * Handles of the events inserted, oldest first, with those Drools has already let go
+   * (expired, or deleted by a rule) dropped from the head as they reach it: what the
+   * {@code engine.max_session_events} cap counts and evicts from.
+   */
+  private final ArrayDeque<FactHandle> events = new ArrayDeque<>();
+  private long evicted;
   private final List<AlertRaise> fired = new ArrayList<>();
   /**
    * Last raise outside a cooldown, per rule and key, in engine-clock milliseconds. Kept in
@@ -65,10 +75,19 @@ public final class RuleSession implements AutoCloseable {
   private long lastSweep = Long.MIN_VALUE / 2;
   private long ruleFailures;
 
-  public RuleSession(String tenant, KieContainer container, RuleSet ruleSet, int maxEvidence) {
+  /**
+   * {@code maxEvents}: events held at most; past it the oldest are deleted from the session
+   * before their windows end, so the heap a tenant's windows take has a bound whatever the
+   * event rate (counted in {@link #evicted()}).
+   */
+  public RuleSession(String tenant, KieContainer container, RuleSet ruleSet, int maxEvidence, int maxEvents) {
+    if (maxEvents < 1) {
+      throw new IllegalArgumentException("maxEvents must be at least 1: " + maxEvents);
+    }
     this.tenant = tenant;
     this.ruleSet = ruleSet;
     this.maxEvidence = maxEvidence;
+    this.maxEvents = maxEvents;
     this.session = container.newKieSession();
     this.clock = session.getSessionClock();
     this.thresholds = new Thresholds(clock::getCurrentTime);
@@ -107,6 +126,25 @@ public final class RuleSession implements AutoCloseable {
     return session.getFactCount();
   }
 
+  /**
+   * Events the session holds, at most: every event inserted that has not expired, been
+   * evicted, or been deleted by a rule (one a rule deleted counts until it is the oldest).
+   */
+  public int heldEvents() {
+    return events.size();
+  }
+
+  /** Events deleted before their time because the session held {@code maxEvents}. */
+  public long evicted() {
+    return evicted;
+  }
+
+  /** Receive time of the oldest event still held, or -1: how far back windows reach now. */
+  public long oldestHeldAt() {
+    FactHandle h = events.peekFirst();
+    return h == null ? -1 : ((Event) ((InternalFactHandle) h).getObject()).getReceivedAt();
+  }
+
   public Thresholds thresholds() {
     return thresholds;
   }
@@ -116,7 +154,8 @@ public final class RuleSession implements AutoCloseable {
     List<RaisedAlert> out = new ArrayList<>();
     moveClock(event.getReceivedAt(), out);
     try {
-      session.insert(event);
+      events.addLast(session.insert(event));
+      holdAtMost(maxEvents);
     } catch (RuntimeException e) {
       // A constraint that throws on this event (a rule bug, not the event's): the other rules
       // have seen it; the engine goes on with the next event rather than stall the tenant.
@@ -284,9 +323,11 @@ public final class RuleSession implements AutoCloseable {
    * Forgets cooldowns, hourly counts and threshold keys that have run out. The cooldown and
    * match maps are read from their oldest end and stop at the first entry still running (an
    * entry behind a longer cooldown waits for it, which only keeps it a little longer); the
-   * rest is swept whole, at most once per {@link #SWEEP_EVERY_MS} of engine time.
+   * rest is swept whole, at most once per {@link #SWEEP_EVERY_MS} of engine time. Handles of
+   * expired events leave the event count here too, so it follows expiry between inserts.
    */
   void evict() {
+    holdAtMost(maxEvents);
     long now = clock.getCurrentTime();
     for (Iterator<Map.Entry<String, Long>> it = lastPage.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Long> e = it.next();
@@ -317,8 +358,38 @@ public final class RuleSession implements AutoCloseable {
     thresholds.evictIdle();
   }
 
+  /**
+   * Drops the handles of events Drools has let go from the head, then deletes the oldest
+   * events still held until at most {@code max} remain. Oldest first because windows look
+   * back from now: the newest events are the ones every window still counts. Deleting is
+   * what expiry does, only earlier, so rules see the event leave its windows as usual.
+   */
+  private void holdAtMost(int max) {
+    while (!events.isEmpty() && !held(events.peekFirst())) {
+      events.pollFirst();
+    }
+    while (events.size() > max) {
+      FactHandle oldest = events.pollFirst();
+      if (held(oldest)) {
+        evicted++;
+        try {
+          session.delete(oldest);
+        } catch (RuntimeException e) {
+          ruleFailure(e, null);
+        }
+      }
+    }
+  }
+
+  /** Drools marks an expired event's handle expired but leaves it valid. */
+  private static boolean held(FactHandle h) {
+    InternalFactHandle handle = (InternalFactHandle) h;
+    return handle.isValid() && !handle.isExpired();
+  }
+
   @Override
   public void close() {
+    events.clear();
     session.dispose();
   }
 }

@@ -25,11 +25,14 @@ public final class RuleTester implements AutoCloseable {
 
   private final boolean ownsContainer;
 
-  private RuleTester(KieContainer container, RuleSet ruleSet, String tenant, boolean ownsContainer) {
+  private final int maxEvents;
+
+  private RuleTester(KieContainer container, RuleSet ruleSet, String tenant, boolean ownsContainer, int maxEvents) {
     this.container = container;
     this.ruleSet = ruleSet;
     this.ownsContainer = ownsContainer;
-    this.session = new RuleSession(tenant, container, ruleSet, 50);
+    this.maxEvents = maxEvents;
+    this.session = new RuleSession(tenant, container, ruleSet, 50, maxEvents);
   }
 
   /** Compiles the files; any file that fails is an {@link IllegalArgumentException} naming every error. */
@@ -39,12 +42,18 @@ public final class RuleTester implements AutoCloseable {
 
   /** As {@link #of(Map, Set)}, with the session's tenant (policies only match their own tenant). */
   public static RuleTester of(Map<String, String> files, Set<String> channels, String tenant) {
+    // A rule test holds every event its windows need; the server caps a session's events.
+    return of(files, channels, tenant, Integer.MAX_VALUE);
+  }
+
+  /** As {@link #of(Map, Set, String)}, holding at most {@code maxEvents} events as the server does. */
+  static RuleTester of(Map<String, String> files, Set<String> channels, String tenant, int maxEvents) {
     RuleSet set = new RuleCompiler(channels, Clock.systemUTC()).compile(files);
     if (!set.failedFiles().isEmpty()) {
       KieServices.Factory.get().getRepository().removeKieModule(set.releaseId());
       throw new RulesDoNotCompile(set.failedFiles().values().stream().flatMap(List::stream).toList());
     }
-    return new RuleTester(KieServices.Factory.get().newKieContainer(set.releaseId()), set, tenant, true);
+    return new RuleTester(KieServices.Factory.get().newKieContainer(set.releaseId()), set, tenant, true, maxEvents);
   }
 
   /**
@@ -52,7 +61,7 @@ public final class RuleTester implements AutoCloseable {
    * closing it leaves this tester's rules in place.
    */
   public RuleTester fresh(String tenant) {
-    return new RuleTester(container, ruleSet, tenant, false);
+    return new RuleTester(container, ruleSet, tenant, false, maxEvents);
   }
 
   public RuleSet ruleSet() {
@@ -102,6 +111,15 @@ public final class RuleTester implements AutoCloseable {
   /** Facts in the session: events inside windows, alerts inside cooldowns. */
   public long factCount() {
     return session.factCount();
+  }
+
+  /** Events the session holds, and how many it evicted to stay within its cap. */
+  int heldEvents() {
+    return session.heldEvents();
+  }
+
+  long evicted() {
+    return session.evicted();
   }
 
   /** Cooldowns and raised matches the session still remembers (what eviction bounds). */

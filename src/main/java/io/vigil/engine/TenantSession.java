@@ -60,10 +60,17 @@ final class TenantSession {
   private final ArrayDeque<Long> queuedSince = new ArrayDeque<>();
   /** Receive time of the last event processed; the lag while catching up from the journal. */
   private volatile long processedReceivedAt;
+  /** What the Drools session holds and has evicted, as of its last batch or tick (for status). */
+  private volatile int heldEvents;
+  private volatile long evictedEvents; // written by the engine thread only
 
   // Engine thread only.
   private RuleSession rules;
   private long lastSeq;
+  /** Evictions already reported; a silent replay's are not reported again. */
+  private long evictedReported;
+  private long evictedSinceWarning;
+  private long lastEvictionWarningAt = Long.MIN_VALUE / 2;
 
   TenantSession(String tenant, RuleEngine engine, int inboxMax, long silentUntil, long createdAt) {
     this.tenant = tenant;
@@ -165,6 +172,7 @@ final class TenantSession {
         }
       }
       submit(rules.advanceTo(nowMillis), 0);
+      noteHeldEvents();
       retireIfIdle(nowMillis);
     });
   }
@@ -287,6 +295,43 @@ final class TenantSession {
     if (lastSeq > before) {
       submit(raised, lastSeq);
     }
+    noteHeldEvents();
+  }
+
+  int heldEvents() {
+    return heldEvents;
+  }
+
+  /** Events this session evicted to stay within its cap, not counting its silent replay. */
+  long evictedEvents() {
+    return evictedEvents;
+  }
+
+  /**
+   * Publishes what the session holds, counts new evictions, and warns: at the first
+   * eviction, then at most once a minute while they go on, because an eviction means a
+   * window shorter than its rule says and an operator must size the cap or the heap.
+   */
+  private void noteHeldEvents() {
+    heldEvents = rules.heldEvents();
+    long evicted = rules.evicted();
+    if (evicted == evictedReported) {
+      return;
+    }
+    long fresh = evicted - evictedReported;
+    evictedReported = evicted;
+    evictedEvents += fresh;
+    evictedSinceWarning += fresh;
+    engine.evicted(tenant, fresh);
+    long now = System.currentTimeMillis();
+    if (now - lastEvictionWarningAt >= 60_000) {
+      long oldest = rules.oldestHeldAt();
+      log.warn("engine session full tenant={} held={} evicted={} windowsReachBackSeconds={}: the oldest events left"
+              + " their windows early; raise engine.max_session_events (and the heap) or shorten the windows",
+          tenant, rules.heldEvents(), evictedSinceWarning, oldest < 0 ? 0 : (rules.now() - oldest) / 1000);
+      lastEvictionWarningAt = now;
+      evictedSinceWarning = 0;
+    }
   }
 
   private void submit(List<RaisedAlert> raised, long position) {
@@ -324,6 +369,8 @@ final class TenantSession {
         }
       }
     }
+    // The replay rebuilt the evictions the previous session had already reported.
+    evictedReported = rules.evicted();
     if (silentUntil > 0) {
       // Rebuilt after retiring: the retired session had already fired what fell due up to
       // here (timers, absences), so reaching its clock raises nothing again.

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
                 new IngestConfig(1024 * 1024, 1000, 64, 64 * 1024, Duration.ofHours(1), Duration.ofMinutes(5),
                     50_000, 2_000, 0),
                 c.ingest()),
-        () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1), Duration.ofMinutes(10)), c.engine()),
+        () -> assertEquals(new VigilConfig.EngineConfig(Duration.ofSeconds(1), 20_000, 50, true, Duration.ofSeconds(1), Duration.ofMinutes(10), 200_000), c.engine()),
         () ->
             assertEquals(
                 new DeliveryConfig(false, 64, 16, Duration.ofSeconds(1), Duration.ofMinutes(2), Duration.ofSeconds(10),

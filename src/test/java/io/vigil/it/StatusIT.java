@@ -151,6 +151,8 @@ class StatusIT {
     assertEquals("acme", sessions.getJsonObject(0).getString("tenant"));
     assertEquals(true, sessions.getJsonObject(0).getBoolean("live"));
     assertEquals(0.0, sessions.getJsonObject(0).getDouble("lag_seconds"));
+    assertEquals(1, sessions.getJsonObject(0).getInteger("held_events"), "the one event acme sent, in its windows");
+    assertEquals(0, sessions.getJsonObject(0).getLong("evicted_events"));
 
     // Another tenant sees the same configured channels, none of acme's attempts, channels or backlog.
     Api globex = server.api(server.newKey("globex", "read"));
