@@ -98,6 +98,29 @@ class TargetGuardTest {
     assertNull(permissive.refuseAtConfig(host), host);
   }
 
+  @ParameterizedTest(name = "{0} is refused at send time without a worker")
+  @ValueSource(strings = {"127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "10.0.0.5", "169.254.169.254", "[fe80::1]"})
+  void refuses_private_literals_at_once(String host) {
+    io.vertx.core.Future<InetAddress> f = guard.resolve(null, host);
+    assertTrue(f.failed() && f.cause() instanceof TargetGuard.Refused, host + ": " + f.cause());
+  }
+
+  @ParameterizedTest(name = "{0} is resolved to itself without a worker")
+  @ValueSource(strings = {"93.184.216.34", "[2001:4860:4860::8888]"})
+  void takes_public_literals_at_once(String host) throws UnknownHostException {
+    // No Vertx is given: a literal must not need a worker (or DNS) to be checked.
+    io.vertx.core.Future<InetAddress> f = guard.resolve(null, host);
+    assertTrue(f.succeeded(), host + ": " + f.cause());
+    assertTrue(f.result().equals(literal(host.replace("[", "").replace("]", ""))), host);
+    assertTrue(new TargetGuard(true).resolve(null, "127.0.0.1").succeeded(), "allowed when private targets are");
+  }
+
+  @ParameterizedTest(name = "{0} is not a literal Netty parses")
+  @ValueSource(strings = {"example.org", "127.1", "0x7f.0.0.1", "localhost", ""})
+  void names_and_odd_forms_are_not_literals(String host) {
+    assertNull(TargetGuard.literalAddress(host), host);
+  }
+
   @Test
   void a_strict_guard_says_it_does_not_allow_private_targets() {
     assertFalse(guard.allowsPrivate());
