@@ -36,6 +36,8 @@ public final class VigilProcess implements AutoCloseable {
   private final Map<String, String> env;
   private final List<String> unset = new ArrayList<>();
   private final List<Process> started = new ArrayList<>();
+  /** A small heap and the serial collector, so fault tests' heap figures are about Vigil. */
+  private List<String> jvmArgs = List.of("-Xmx512m", "-XX:+UseSerialGC");
   private Process process;
   private Path logFile;
   private int port;
@@ -51,6 +53,12 @@ public final class VigilProcess implements AutoCloseable {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("vigil.yaml"), yaml);
     return new VigilProcess(dir, new LinkedHashMap<>(env));
+  }
+
+  /** Other JVM flags for the child (none: the JVM's defaults, as {@code java -jar} runs it). */
+  public VigilProcess jvmArgs(String... args) {
+    jvmArgs = List.of(args);
+    return this;
   }
 
   /**
@@ -90,8 +98,11 @@ public final class VigilProcess implements AutoCloseable {
   private Process launch() throws IOException {
     logFile = dir.resolve("vigil-" + started.size() + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar",
-        Path.of("target/vigil.jar").toAbsolutePath().toString());
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-jar", Path.of("target/vigil.jar").toAbsolutePath().toString()));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.directory(dir.toFile());
     Map<String, String> e = pb.environment();
     e.keySet().removeIf(k -> k.startsWith("VIGIL_"));
