@@ -5,7 +5,7 @@
 # tenant threads, accepted -> webhook latency at 500 and 2,000 events/s, hot reload of 100
 # rules under load, heap with 100,000 events in open windows. Each measure is the median
 # of 3 runs. Prints the machine line and one BENCH line per measure, and keeps them in
-# target/bench/results.txt. Takes about 20 minutes on 2 cores. Run from anywhere; extra
+# target/bench/results.txt. Takes 10 to 20 minutes on 2 cores. Run from anywhere; extra
 # arguments go to Maven (e.g. -o for offline, -Dit.test=EngineBenchIT for one benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
