@@ -24,7 +24,6 @@ public final class RuleTester implements AutoCloseable {
   private final List<RaisedAlert> raised = new ArrayList<>();
 
   private final boolean ownsContainer;
-
   private final int maxEvents;
 
   private RuleTester(KieContainer container, RuleSet ruleSet, String tenant, boolean ownsContainer, int maxEvents) {
